@@ -1,0 +1,173 @@
+//! Problem shape and algorithm parameters, with the defaults of ALGORITHM.md.
+
+use crate::{Error, Real};
+
+/// How many particles, proposals and dimensions a workspace is sized for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Shape {
+    /// `N`: particles in the ensemble.
+    pub n_particles: usize,
+    /// `M`: proposals drawn around each particle.
+    pub proposals_per_particle: usize,
+    /// `d`: dimension of the target.
+    pub dim: usize,
+}
+
+impl Shape {
+    /// The shape `(N, M, d)`.
+    pub const fn new(n_particles: usize, proposals_per_particle: usize, dim: usize) -> Self {
+        Shape {
+            n_particles,
+            proposals_per_particle,
+            dim,
+        }
+    }
+
+    /// Pool size `P = N * M` (saturating, so an absurd shape fails validation, not arithmetic).
+    pub const fn pool(&self) -> usize {
+        self.n_particles.saturating_mul(self.proposals_per_particle)
+    }
+
+    /// `Err(ZeroSize)` when any size is zero.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.n_particles == 0 || self.proposals_per_particle == 0 || self.dim == 0 {
+            return Err(Error::ZeroSize);
+        }
+        Ok(())
+    }
+}
+
+/// The entropic coupling between particles (marginal `a = 1/N`) and proposals (marginal `b`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Coupling<T> {
+    /// Both marginals exact (the default).
+    Balanced,
+    /// Source exact, target softened by `rho * eps * KL(P^T 1 | b)`; `rho > 0`.
+    Unbalanced {
+        /// Strength of the soft target marginal (default 1).
+        rho: T,
+    },
+    /// Semi-relaxed closed form: rows normalised, no iterations.
+    Gibbs,
+}
+
+/// How the plan moves a particle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Update {
+    /// Move to one proposal drawn from the particle's plan row (the default).
+    Categorical,
+    /// Move to the plan-weighted mean of the proposals (smooth, averages across modes).
+    Barycentric,
+}
+
+/// The optional Metropolis-Hastings mutation after the update (ETD-SMC).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Mutation<T> {
+    /// MH steps per particle and iteration (`K`); 0 turns mutation off (the default).
+    pub steps: u32,
+    /// Step size `h`: MALA proposes `x + h s(x) + sqrt(2h) xi`, random-walk MH `x + sqrt(2h) xi`.
+    pub step_size: T,
+}
+
+/// Algorithm parameters of one ETD iteration. `Config::default()` gives ALGORITHM.md's defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config<T> {
+    /// Entropic regulariser, relative to the median pairwise cost (default 0.1).
+    pub epsilon: T,
+    /// Sinkhorn stops when the unenforced marginal's L1 error falls below this (default 1e-3).
+    pub tolerance: T,
+    /// Sinkhorn iteration cap (default 50).
+    pub max_iterations: u32,
+    /// Score step `alpha` of the proposal mean `x + alpha * clip(s, c)` (default 0.05).
+    pub alpha: T,
+    /// Proposal standard deviation; `None` means `sqrt(2 alpha)` (fluctuation-dissipation).
+    pub sigma: Option<T>,
+    /// Score clip `c`: scores longer than `c` are scaled down to length `c` (default 5).
+    pub score_clip: T,
+    /// Guide proposals with the score (default `true`); `false` needs only `log pi`.
+    pub use_score: bool,
+    /// The coupling (default balanced).
+    pub coupling: Coupling<T>,
+    /// The update rule (default categorical).
+    pub update: Update,
+    /// Damping `eta` in (0, 1]: `x <- (1 - eta) x + eta x_new` (default 1).
+    pub damping: T,
+    /// Optional MH mutation (default off).
+    pub mutation: Mutation<T>,
+    /// Start Sinkhorn from the previous iteration's potentials (default `true`).
+    pub warm_start: bool,
+}
+
+impl<T: Real> Default for Config<T> {
+    fn default() -> Self {
+        Config {
+            epsilon: T::from_f64(0.1),
+            tolerance: T::from_f64(1e-3),
+            max_iterations: 50,
+            alpha: T::from_f64(0.05),
+            sigma: None,
+            score_clip: T::from_f64(5.0),
+            use_score: true,
+            coupling: Coupling::Balanced,
+            update: Update::Categorical,
+            damping: T::ONE,
+            mutation: Mutation {
+                steps: 0,
+                step_size: T::from_f64(0.01),
+            },
+            warm_start: true,
+        }
+    }
+}
+
+/// `true` when `x` is finite and > 0.
+pub(crate) fn is_positive<T: Real>(x: T) -> bool {
+    x.is_finite() && x > T::ZERO
+}
+
+impl<T: Real> Config<T> {
+    /// The proposal standard deviation in use: `sigma`, or `sqrt(2 alpha)` when `None`.
+    pub fn proposal_sigma(&self) -> T {
+        self.sigma
+            .unwrap_or_else(|| (T::from_f64(2.0) * self.alpha).sqrt())
+    }
+
+    /// Checks every parameter; the error names the first one out of range.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !is_positive(self.epsilon) {
+            return Err(Error::InvalidEpsilon);
+        }
+        if !is_positive(self.tolerance) {
+            return Err(Error::InvalidTolerance);
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::InvalidMaxIterations);
+        }
+        if !(self.alpha.is_finite() && self.alpha >= T::ZERO) {
+            return Err(Error::InvalidAlpha);
+        }
+        if !is_positive(self.proposal_sigma()) {
+            return Err(Error::InvalidSigma);
+        }
+        if !is_positive(self.score_clip) {
+            return Err(Error::InvalidScoreClip);
+        }
+        if let Coupling::Unbalanced { rho } = self.coupling {
+            if !is_positive(rho) {
+                return Err(Error::InvalidRho);
+            }
+        }
+        if !(self.damping > T::ZERO && self.damping <= T::ONE) {
+            return Err(Error::InvalidDamping);
+        }
+        if self.mutation.steps > 0 && !is_positive(self.mutation.step_size) {
+            return Err(Error::InvalidMutationStepSize);
+        }
+        Ok(())
+    }
+}
