@@ -1,0 +1,2 @@
+//! Cortex-M4 firmware example (work in progress).
+#![no_std]

@@ -1,0 +1,1 @@
+//! C ABI of entropic-transport (work in progress).
