@@ -7,6 +7,7 @@
 
 use crate::cost::normalised_cost;
 use crate::error::check_len;
+use crate::real::is_nan_or_pos_inf;
 use crate::mutate::{mutate, MutationBuffers};
 use crate::propose::propose;
 use crate::sinkhorn::{solve, SinkhornParams, SinkhornStats};
@@ -101,19 +102,35 @@ impl<'a, T: Real> Workspace<'a, T> {
         let len = workspace_len(&shape).ok_or(Error::ZeroSize)?;
         check_len(memory.len(), len)?;
         memory.fill(T::ZERO);
+        Self::from_memory(shape, memory)
+    }
+
+    /// Re-attaches to `memory` of [`workspace_len`] values without zeroing it, keeping the
+    /// warm-start potentials of an earlier workspace over the same memory and shape (the C ABI
+    /// does this at every step). Any other contents are safe: NaN or `+inf` potentials are reset
+    /// to 0 and every other buffer is written before it is read.
+    pub fn from_memory(shape: Shape, memory: &'a mut [T]) -> Result<Self, Error> {
+        let len = workspace_len(&shape).ok_or(Error::ZeroSize)?;
+        check_len(memory.len(), len)?;
         let (n, p, d) = (shape.n_particles, shape.pool(), shape.dim);
         let (cost, rest) = memory.split_at_mut(n * p);
         let (proposals, rest) = rest.split_at_mut(p * d);
         let (pool_scalars, rest) = rest.split_at_mut(p * POOL_SCALARS);
         let (particle_rows, particle_scalars) = rest.split_at_mut(n * d * PARTICLE_ROWS);
-        Ok(Self::from_parts(
+        let workspace = Self::from_parts(
             shape,
             cost,
             proposals,
             pool_scalars,
             particle_rows,
             particle_scalars,
-        ))
+        );
+        for x in workspace.u.iter_mut().chain(workspace.v.iter_mut()) {
+            if is_nan_or_pos_inf(*x) {
+                *x = T::ZERO;
+            }
+        }
+        Ok(workspace)
     }
 
     /// Splits the five groups of buffers; lengths are correct by construction at both callers.
