@@ -7,9 +7,9 @@
 
 use crate::cost::normalised_cost;
 use crate::error::check_len;
-use crate::real::is_nan_or_pos_inf;
 use crate::mutate::{mutate, MutationBuffers};
 use crate::propose::propose;
+use crate::real::is_nan_or_pos_inf;
 use crate::sinkhorn::{solve, SinkhornParams, SinkhornStats};
 use crate::target::{eval_log_density, eval_score};
 use crate::update::update;
