@@ -79,3 +79,8 @@ pub use rng::DefaultRng;
 pub use sampler::{workspace_len, Etd, StepStats, Workspace};
 pub use sinkhorn::{sinkhorn, sinkhorn_scratch_len, SinkhornParams, SinkhornStats};
 pub use target::{LogDensityFn, Target};
+
+/// The README's Rust snippets, compiled and run as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
