@@ -1,6 +1,6 @@
 //! Problem shape and algorithm parameters, with the defaults of ALGORITHM.md.
 
-use crate::{Error, Real};
+use crate::{Error, Real, SinkhornParams};
 
 /// How many particles, proposals and dimensions a workspace is sized for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,17 +137,19 @@ impl<T: Real> Config<T> {
             .unwrap_or_else(|| (T::from_f64(2.0) * self.alpha).sqrt())
     }
 
+    /// The Sinkhorn parameters of the coupling stage (epsilon relative to the median cost).
+    pub fn sinkhorn_params(&self) -> SinkhornParams<T> {
+        SinkhornParams {
+            epsilon: self.epsilon,
+            coupling: self.coupling,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+        }
+    }
+
     /// Checks every parameter; the error names the first one out of range.
     pub fn validate(&self) -> Result<(), Error> {
-        if !is_positive(self.epsilon) {
-            return Err(Error::InvalidEpsilon);
-        }
-        if !is_positive(self.tolerance) {
-            return Err(Error::InvalidTolerance);
-        }
-        if self.max_iterations == 0 {
-            return Err(Error::InvalidMaxIterations);
-        }
+        self.sinkhorn_params().validate()?;
         if !(self.alpha.is_finite() && self.alpha >= T::ZERO) {
             return Err(Error::InvalidAlpha);
         }
@@ -156,11 +158,6 @@ impl<T: Real> Config<T> {
         }
         if !is_positive(self.score_clip) {
             return Err(Error::InvalidScoreClip);
-        }
-        if let Coupling::Unbalanced { rho } = self.coupling {
-            if !is_positive(rho) {
-                return Err(Error::InvalidRho);
-            }
         }
         if !(self.damping > T::ZERO && self.damping <= T::ONE) {
             return Err(Error::InvalidDamping);

@@ -9,79 +9,87 @@
 //! never needs subnormal plan entries); `exp(-inf) = 0`, `exp(+inf) = +inf`, `exp(NaN) = NaN`.
 //! The unit tests bound the error against `libm` over the whole range.
 
-/// Shift that rounds a `f64` to an integer in its low mantissa bits: 1.5 * 2^52.
-const SHIFT_F64: f64 = 6_755_399_441_055_744.0;
-/// Shift that rounds a `f32` to an integer in its low mantissa bits: 1.5 * 2^23.
-const SHIFT_F32: f32 = 12_582_912.0;
+/// Defines one branch-free `exp` for a float type and its same-width bit type.
+macro_rules! branch_free_exp {
+    (
+        $(#[$doc:meta])*
+        fn $name:ident($t:ty, $bits:ty) {
+            mantissa: $mantissa:expr, bias: $bias:expr,
+            ln2: ($ln2_hi:expr, $ln2_lo:expr), range: ($lo:expr, $hi:expr),
+            taylor: $taylor:expr,
+        }
+    ) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub fn $name(x: $t) -> $t {
+            const LOG2E: $t = core::f64::consts::LOG2_E as $t;
+            // Adding 1.5 * 2^mantissa rounds to an integer held in the low mantissa bits.
+            const SHIFT: $t = 1.5 * (1u64 << $mantissa) as $t;
+            let xc = x.clamp($lo, $hi); // NaN stays NaN and propagates to the result
+            let t = xc * LOG2E + SHIFT;
+            let n = t - SHIFT;
+            let r = (xc - n * $ln2_hi) - n * $ln2_lo;
+            // Horner over the Taylor coefficients 1/k!, highest degree first.
+            let p = $taylor.iter().fold(0.0, |p, &c| p * r + c);
+            // The low bits of t hold n; shifted into the exponent field they give 2^n.
+            let scale = <$t>::from_bits((t.to_bits() << $mantissa).wrapping_add($bias << $mantissa));
+            let y = p * scale;
+            if x < $lo {
+                0.0
+            } else if x > $hi {
+                <$t>::INFINITY
+            } else {
+                y
+            }
+        }
+    };
+}
 
-/// `e^x` for `f64`; relative error below 4e-16 where the result is normal.
-#[inline(always)]
-pub fn exp_f64(x: f64) -> f64 {
-    const LOG2E: f64 = core::f64::consts::LOG2_E;
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln2 with 32 trailing zero bits
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln2 - LN2_HI
-    const LO: f64 = -708.0; // e^-708 is just above the smallest normal f64
-    const HI: f64 = 709.0;
-    let xc = x.clamp(LO, HI); // NaN stays NaN and propagates to the result
-    let t = xc * LOG2E + SHIFT_F64;
-    let n = t - SHIFT_F64;
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    // Taylor series of e^r to degree 13: truncation error < 2e-17 for |r| <= ln2 / 2.
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    // The low 12 bits of t's mantissa hold n; shifted into the exponent field they give 2^n.
-    let scale = f64::from_bits((t.to_bits() << 52).wrapping_add(1023 << 52));
-    let y = p * scale;
-    if x < LO {
-        0.0
-    } else if x > HI {
-        f64::INFINITY
-    } else {
-        y
+/// `1/k!` for `k = degree, ..., 1, 0`.
+const fn taylor<const LEN: usize>() -> [f64; LEN] {
+    let mut c = [1.0; LEN];
+    let mut k = 1;
+    while k < LEN {
+        c[LEN - 1 - k] = c[LEN - k] / k as f64;
+        k += 1;
+    }
+    c
+}
+
+/// Taylor coefficients of degree 13: truncation error < 2e-17 for `|r| <= ln2 / 2`.
+const TAYLOR_F64: [f64; 14] = taylor();
+
+/// Taylor coefficients of degree 7: truncation error < 6e-9 for `|r| <= ln2 / 2`.
+const TAYLOR_F32: [f32; 8] = {
+    let wide: [f64; 8] = taylor();
+    let mut c = [0.0f32; 8];
+    let mut k = 0;
+    while k < 8 {
+        c[k] = wide[k] as f32;
+        k += 1;
+    }
+    c
+};
+
+branch_free_exp! {
+    /// `e^x` for `f64`; relative error below 4e-16 where the result is normal.
+    fn exp_f64(f64, u64) {
+        mantissa: 52, bias: 1023,
+        // ln2 split so that n * LN2_HI is exact for |n| < 2^11.
+        ln2: (f64::from_bits(0x3fe6_2e42_fee0_0000), f64::from_bits(0x3dea_39ef_3579_3c76)),
+        range: (-708.0, 709.0), // e^-708 is just above the smallest normal f64
+        taylor: TAYLOR_F64,
     }
 }
 
-/// `e^x` for `f32`; relative error below 3e-7 where the result is normal.
-#[inline(always)]
-pub fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = core::f32::consts::LOG2_E;
-    const LN2_HI: f32 = f32::from_bits(0x3f31_7200); // ln2 with 12 trailing zero bits
-    const LN2_LO: f32 = f32::from_bits(0x35bf_be8e); // ln2 - LN2_HI
-    const LO: f32 = -87.0; // e^-87 is just above the smallest normal f32
-    const HI: f32 = 88.0;
-    let xc = x.clamp(LO, HI); // NaN stays NaN and propagates to the result
-    let t = xc * LOG2E + SHIFT_F32;
-    let n = t - SHIFT_F32;
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    // Taylor series of e^r to degree 7: truncation error < 6e-9 for |r| <= ln2 / 2.
-    let mut p = 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    let scale = f32::from_bits((t.to_bits() << 23).wrapping_add(127 << 23));
-    let y = p * scale;
-    if x < LO {
-        0.0
-    } else if x > HI {
-        f32::INFINITY
-    } else {
-        y
+branch_free_exp! {
+    /// `e^x` for `f32`; relative error below 3e-7 where the result is normal.
+    fn exp_f32(f32, u32) {
+        mantissa: 23, bias: 127,
+        // ln2 split so that n * LN2_HI is exact for |n| < 2^8.
+        ln2: (f32::from_bits(0x3f31_7200), f32::from_bits(0x35bf_be8e)),
+        range: (-87.0, 88.0), // e^-87 is just above the smallest normal f32
+        taylor: TAYLOR_F32,
     }
 }
 

@@ -8,7 +8,7 @@
 //! | 1 propose | [`propose`] | `M` Gaussian proposals around each (score-shifted) particle |
 //! | 2 weigh | [`weights`] | importance weights `b ∝ pi / q` against the pooled proposal density |
 //! | 3-4 cost, normalise | [`cost`] | `C = |x - y|^2 / 2`, divided by its median |
-//! | 5 couple | [`sinkhorn`] | log-domain entropic OT: balanced, unbalanced or gibbs |
+//! | 5 couple | [`mod@sinkhorn`] | log-domain entropic OT: balanced, unbalanced or gibbs |
 //! | 6 update | [`update`] | categorical or barycentric move along each plan row, damped |
 //! | 7 mutate | [`mutate`] | optional MALA / random-walk MH steps |
 //!

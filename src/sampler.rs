@@ -10,7 +10,7 @@ use crate::error::check_len;
 use crate::mutate::{mutate, MutationBuffers};
 use crate::propose::propose;
 use crate::real::is_nan_or_pos_inf;
-use crate::sinkhorn::{solve, SinkhornParams, SinkhornStats};
+use crate::sinkhorn::{solve, SinkhornStats};
 use crate::target::{eval_log_density, eval_score};
 use crate::update::update;
 use crate::weights::log_weights;
@@ -240,12 +240,7 @@ impl<'a, T: Real> Workspace<'a, T> {
         if !config.warm_start {
             self.reset_potentials();
         }
-        let params = SinkhornParams {
-            epsilon: config.epsilon,
-            coupling: config.coupling,
-            max_iterations: config.max_iterations,
-            tolerance: config.tolerance,
-        };
+        let params = config.sinkhorn_params();
         let inv_eps = T::ONE / config.epsilon;
         let sinkhorn = solve(
             self.cost,
