@@ -1,0 +1,406 @@
+//! `etd_sampler_*`: an ETD sampler living entirely in caller memory.
+//!
+//! Layout of `mem`: up to `align_of(State) - 1` bytes of padding so that any `mem` alignment
+//! works, the [`State`] header, then the kernel's workspace of `workspace_len` scalars. The
+//! handle is the address of the header.
+
+use crate::guard::{boundary, catch, read_in, write_out, Array};
+use crate::{etd_config, etd_status};
+use core::ffi::{c_int, c_void};
+use core::mem::{align_of, size_of};
+use entropic_transport::{
+    workspace_len, Config, DefaultRng, Real, Shape, StepStats, Target, Workspace,
+};
+use rand_core::SeedableRng;
+
+/// An f64 sampler. Opaque: it lives inside the `mem` given to `etd_sampler_init_f64`, which
+/// owns it; there is nothing to free.
+pub struct etd_sampler_f64 {
+    _opaque: [u8; 0],
+}
+
+/// An f32 sampler. Opaque: it lives inside the `mem` given to `etd_sampler_init_f32`, which
+/// owns it; there is nothing to free.
+pub struct etd_sampler_f32 {
+    _opaque: [u8; 0],
+}
+
+/// Batch log-density (f64): write `log pi(x_k)` to `out[k]` for the `count` points
+/// `x[k*dim .. (k+1)*dim]`, `k < count` (row-major). `-INFINITY` (zero density) is allowed,
+/// NaN and `+INFINITY` are not. Return 0 on success; any other value aborts the step with
+/// `ETD_ERR_CALLBACK`. `x` and `out` are valid only during the call; `user` is passed through.
+pub type etd_log_density_f64 = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        x: *const f64,
+        count: usize,
+        dim: usize,
+        out: *mut f64,
+    ) -> c_int,
+>;
+
+/// Batch score (f64): write `grad log pi(x_k)` to `out[k*dim .. (k+1)*dim]` for the `count`
+/// points of `x` (row-major). Every value must be finite. Return 0 on success; any other value
+/// aborts the step with `ETD_ERR_CALLBACK`.
+pub type etd_score_f64 = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        x: *const f64,
+        count: usize,
+        dim: usize,
+        out: *mut f64,
+    ) -> c_int,
+>;
+
+/// Batch log-density (f32); as `etd_log_density_f64`, with `float`.
+pub type etd_log_density_f32 = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        x: *const f32,
+        count: usize,
+        dim: usize,
+        out: *mut f32,
+    ) -> c_int,
+>;
+
+/// Batch score (f32); as `etd_score_f64`, with `float`.
+pub type etd_score_f32 = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        x: *const f32,
+        count: usize,
+        dim: usize,
+        out: *mut f32,
+    ) -> c_int,
+>;
+
+/// What one step did (values widened to `double` for both APIs).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct etd_step_stats {
+    /// Sinkhorn iterations used (1 for the gibbs coupling).
+    pub sinkhorn_iterations: u32,
+    /// 1 if Sinkhorn reached `tolerance` within `max_iterations`, else 0.
+    pub converged: u32,
+    /// Final L1 error of the marginal Sinkhorn did not enforce last.
+    pub marginal_error: f64,
+    /// Median pairwise cost `|x - y|^2 / 2` that the cost was divided by.
+    pub cost_scale: f64,
+    /// Effective sample size of the proposal weights, `1 / sum_j b_j^2`, in [1, N*M].
+    pub weight_ess: f64,
+    /// Mean effective sample size of the plan rows, in [1, N*M].
+    pub coupling_ess: f64,
+    /// Fraction of accepted mutation proposals; 0 when `mutation_steps` is 0.
+    pub acceptance_rate: f64,
+}
+
+impl<T: Real> From<StepStats<T>> for etd_step_stats {
+    fn from(s: StepStats<T>) -> Self {
+        etd_step_stats {
+            sinkhorn_iterations: s.sinkhorn.iterations,
+            converged: u32::from(s.sinkhorn.converged),
+            marginal_error: s.sinkhorn.marginal_error.to_f64(),
+            cost_scale: s.cost_scale.to_f64(),
+            weight_ess: s.weight_ess.to_f64(),
+            coupling_ess: s.coupling_ess.to_f64(),
+            acceptance_rate: s.acceptance_rate.to_f64(),
+        }
+    }
+}
+
+/// A batch callback of either kind, for scalar `T`.
+type Callback<T> = unsafe extern "C" fn(*mut c_void, *const T, usize, usize, *mut T) -> c_int;
+
+/// The scalars the ABI is instantiated for, each with its opaque handle type.
+pub(crate) trait Scalar: Real {
+    /// `etd_sampler_f64` or `etd_sampler_f32`.
+    type Handle;
+    /// Tags a live sampler header of this scalar type.
+    const MAGIC: u64;
+}
+
+impl Scalar for f64 {
+    type Handle = etd_sampler_f64;
+    const MAGIC: u64 = u64::from_le_bytes(*b"ETDf64\0\x01");
+}
+
+impl Scalar for f32 {
+    type Handle = etd_sampler_f32;
+    const MAGIC: u64 = u64::from_le_bytes(*b"ETDf32\0\x01");
+}
+
+/// The header at the start of a sampler's memory; the workspace follows at
+/// [`workspace_offset`] bytes.
+struct State<T> {
+    magic: u64,
+    shape: Shape,
+    config: Config<T>,
+    rng: DefaultRng,
+    /// Scalars in the workspace.
+    workspace_len: usize,
+}
+
+/// Bytes from the header to the workspace (aligned for `T`).
+const fn workspace_offset<T>() -> usize {
+    size_of::<State<T>>().next_multiple_of(align_of::<T>())
+}
+
+/// Bytes of caller memory for `shape`, including the alignment slack; `None` on overflow.
+fn sampler_size<T: Scalar>(shape: &Shape) -> Option<usize> {
+    let len = workspace_len(shape)?;
+    len.checked_mul(size_of::<T>())?
+        .checked_add(workspace_offset::<T>())?
+        .checked_add(align_of::<State<T>>() - 1)
+        .filter(|&b| b <= isize::MAX as usize)
+}
+
+/// The kernel's view of the C callbacks.
+struct Callbacks<T> {
+    log_density: Callback<T>,
+    score: Option<Callback<T>>,
+    user: *mut c_void,
+}
+
+/// Calls one batch callback on `x` (count, dim) into `out`; non-zero return -> `Err(code)`.
+fn call<T>(
+    f: Callback<T>,
+    user: *mut c_void,
+    x: &[T],
+    dim: usize,
+    out: &mut [T],
+) -> Result<(), i32> {
+    // SAFETY: the pointers are valid for `x.len()` and `out.len()` values during the call; the
+    // callback's side of the contract is the caller's.
+    let code = unsafe { f(user, x.as_ptr(), x.len() / dim, dim, out.as_mut_ptr()) };
+    match code {
+        0 => Ok(()),
+        // `c_int` is `i32` here, `i16` on some microcontrollers.
+        #[allow(clippy::useless_conversion)]
+        code => Err(i32::from(code)),
+    }
+}
+
+impl<T: Real> Target<T> for Callbacks<T> {
+    fn log_density(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
+        call(self.log_density, self.user, x, dim, out)
+    }
+
+    fn score(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
+        match self.score {
+            Some(f) => call(f, self.user, x, dim, out),
+            None => Err(0),
+        }
+    }
+
+    fn has_score(&self) -> bool {
+        self.score.is_some()
+    }
+}
+
+fn size<T: Scalar>(cfg: *const etd_config) -> usize {
+    catch(|| {
+        // SAFETY: `cfg` is NULL or readable, by the caller's contract.
+        let cfg = unsafe { read_in(cfg) }.ok()?;
+        let (shape, _) = cfg.to_kernel::<T>().ok()?;
+        sampler_size::<T>(&shape)
+    })
+    .flatten()
+    .unwrap_or(0)
+}
+
+/// # Safety
+/// As `etd_sampler_init_f64`.
+unsafe fn init<T: Scalar>(
+    mem: *mut c_void,
+    mem_len: usize,
+    cfg: *const etd_config,
+    seed: u64,
+    out: *mut *mut T::Handle,
+) -> i32 {
+    boundary(|| {
+        check_null!(mem, cfg, out);
+        // SAFETY: non-null and readable by the caller's contract.
+        let (shape, config) = unsafe { read_in(cfg) }?.to_kernel::<T>()?;
+        let needed = sampler_size::<T>(&shape).ok_or(etd_status::ETD_ERR_INVALID_ARGUMENT)?;
+        if mem_len < needed {
+            return Err(etd_status::ETD_ERR_BUFFER_TOO_SMALL);
+        }
+        let len = workspace_len(&shape).ok_or(etd_status::ETD_ERR_INVALID_ARGUMENT)?;
+        let pad = (mem as *mut u8).align_offset(align_of::<State<T>>());
+        if pad >= align_of::<State<T>>() {
+            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+        }
+        // SAFETY: `mem` holds `mem_len >= needed` writable bytes (caller's contract), and
+        // `needed` covers the padding, the header and the workspace.
+        unsafe {
+            let base = (mem as *mut u8).add(pad);
+            let words = base.add(workspace_offset::<T>()).cast::<T>();
+            // Zero bits are 0.0: the workspace is initialised before it becomes a slice.
+            core::ptr::write_bytes(words, 0, len);
+            let workspace = core::slice::from_raw_parts_mut(words, len);
+            Workspace::new(shape, workspace)?;
+            base.cast::<State<T>>().write(State {
+                magic: T::MAGIC,
+                shape,
+                config,
+                rng: DefaultRng::seed_from_u64(seed),
+                workspace_len: len,
+            });
+            out.write_unaligned(base.cast());
+        }
+        Ok(())
+    })
+}
+
+/// # Safety
+/// As `etd_sampler_step_f64`.
+unsafe fn step<T: Scalar>(
+    sampler: *mut T::Handle,
+    particles: *mut T,
+    log_density: Option<Callback<T>>,
+    score: Option<Callback<T>>,
+    user: *mut c_void,
+    stats: *mut etd_step_stats,
+) -> i32 {
+    boundary(|| {
+        check_null!(sampler, particles);
+        let log_density = log_density.ok_or(etd_status::ETD_ERR_NULL_POINTER)?;
+        let state = sampler.cast::<State<T>>();
+        if !state.is_aligned() {
+            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+        }
+        // SAFETY: a handle from `init` points to an initialised, aligned header; the magic
+        // number rejects most other pointers before any other field is trusted.
+        let state = unsafe { &mut *state };
+        if state.magic != T::MAGIC {
+            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+        }
+        let shape = state.shape;
+        // SAFETY: the workspace follows the header, as laid out by `init`.
+        let words = unsafe {
+            (state as *mut State<T>)
+                .cast::<u8>()
+                .add(workspace_offset::<T>())
+        };
+        let memory = Array::new(words.cast::<T>(), state.workspace_len)?;
+        let particles = Array::new(particles, shape.n_particles * shape.dim)?;
+        particles.disjoint_from(memory.bytes())?;
+        let header = state as *const State<T> as usize;
+        particles.disjoint_from((header, header + size_of::<State<T>>()))?;
+        // SAFETY: both arrays were checked (non-null, aligned, disjoint); their contents are
+        // initialised (the workspace by `init`, the particles by the caller).
+        let (memory, particles) = unsafe { (memory.into_mut_slice(), particles.into_mut_slice()) };
+        let mut workspace = Workspace::from_memory(shape, memory)?;
+        let mut target = Callbacks {
+            log_density,
+            score,
+            user,
+        };
+        let result = workspace.step(&state.config, particles, &mut target, &mut state.rng)?;
+        // SAFETY: `stats` is NULL or writable, by the caller's contract.
+        unsafe { write_out(stats, result.into()) };
+        Ok(())
+    })
+}
+
+/// Bytes of caller memory a sampler with this configuration needs, including slack for any
+/// alignment of `mem`; 0 if `cfg` is NULL or invalid (see `etd_config`) or the size overflows.
+///
+/// @param[in] cfg  Configuration; read only during the call.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_size_f64(cfg: *const etd_config) -> usize {
+    size::<f64>(cfg)
+}
+
+/// Creates an f64 sampler inside `mem` (no heap). The memory is laid out and zeroed, the
+/// configuration is validated and copied in, and the generator is seeded with `seed`.
+///
+/// `mem` may have any alignment. It is owned by the sampler until the caller stops using the
+/// handle; there is nothing to free, and `etd_sampler_init_f64` may be called again on the same
+/// memory to start over. Do not copy or move the memory of a live sampler.
+///
+/// @param[in]  mem      Caller memory of `mem_len` bytes.
+/// @param[in]  mem_len  At least `etd_sampler_size_f64(cfg)`, else `ETD_ERR_BUFFER_TOO_SMALL`.
+/// @param[in]  cfg      Configuration; copied, so it may be freed after the call.
+/// @param[in]  seed     Seed of the sampler's random generator (PCG32): same seed, same run.
+/// @param[out] out      The handle (an address inside `mem`), written only on success.
+/// @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (invalid `cfg`) or
+///         `ETD_ERR_BUFFER_TOO_SMALL`.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_init_f64(
+    mem: *mut c_void,
+    mem_len: usize,
+    cfg: *const etd_config,
+    seed: u64,
+    out: *mut *mut etd_sampler_f64,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { init::<f64>(mem, mem_len, cfg, seed, out) }
+}
+
+/// One ETD iteration: propose, weigh, cost, couple, update (and mutate) the `n_particles x dim`
+/// particles in place.
+///
+/// The callbacks run synchronously on the calling thread, only during this call. With
+/// `use_score == 0` the proposals need only `log_density`; a non-NULL `score` is then still
+/// used by the mutation (MALA instead of random-walk MH).
+///
+/// On any error the particles are left exactly as they were and `*stats` is not written; the
+/// sampler stays usable (its generator and warm-start potentials may have advanced).
+///
+/// @param[in,out] s            Sampler from `etd_sampler_init_f64`; one call at a time per sampler.
+/// @param[in,out] particles    `n_particles * dim` values, row-major; must not overlap `mem`.
+/// @param[in]     log_density  Batch log-density; required.
+/// @param[in]     score        Batch score; NULL allowed when `use_score == 0`
+///                             (`ETD_ERR_NO_SUPPORT` if NULL while `use_score == 1`).
+/// @param[in]     user         Passed unchanged to the callbacks; may be NULL.
+/// @param[out]    stats        Diagnostics, written only on success; may be NULL.
+/// @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (not a live f64
+///         sampler, misaligned or overlapping particles), `ETD_ERR_NON_FINITE` (a particle is
+///         not finite, a callback wrote NaN or `+inf`, every proposal has zero density),
+///         `ETD_ERR_NO_SUPPORT`, `ETD_ERR_CALLBACK` or `ETD_ERR_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_step_f64(
+    s: *mut etd_sampler_f64,
+    particles: *mut f64,
+    log_density: etd_log_density_f64,
+    score: etd_score_f64,
+    user: *mut c_void,
+    stats: *mut etd_step_stats,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { step::<f64>(s, particles, log_density, score, user, stats) }
+}
+
+/// As `etd_sampler_size_f64`, for an f32 sampler.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_size_f32(cfg: *const etd_config) -> usize {
+    size::<f32>(cfg)
+}
+
+/// As `etd_sampler_init_f64`, for an f32 sampler (the configuration is rounded to `float`).
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_init_f32(
+    mem: *mut c_void,
+    mem_len: usize,
+    cfg: *const etd_config,
+    seed: u64,
+    out: *mut *mut etd_sampler_f32,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { init::<f32>(mem, mem_len, cfg, seed, out) }
+}
+
+/// As `etd_sampler_step_f64`, with `float` particles and callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_step_f32(
+    s: *mut etd_sampler_f32,
+    particles: *mut f32,
+    log_density: etd_log_density_f32,
+    score: etd_score_f32,
+    user: *mut c_void,
+    stats: *mut etd_step_stats,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { step::<f32>(s, particles, log_density, score, user, stats) }
+}
