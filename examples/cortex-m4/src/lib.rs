@@ -1,2 +1,258 @@
-//! Cortex-M4 firmware example (work in progress).
+//! The firmware's problem, kept free of any hardware so the host tests run the same code.
+//!
+//! Target: a 2-D mixture of three isotropic Gaussians with unequal weights (0.5, 0.3, 0.2),
+//! standard deviation 0.7, means about 4.5 apart (in `d > 2` the extra coordinates are
+//! `N(0, 0.7^2)`). The ensemble starts from `N(0, 3^2 I)`, takes [`ITERATIONS`] ETD steps with
+//! [`config`] (the defaults, score-guided, balanced, categorical, but with the proposal step
+//! matched to the target's scale), and is then judged by [`check`] against the closed-form
+//! mean, variance and mode weights, within [`TOLERANCES`].
 #![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use entropic_transport::rng::fill_normal;
+use entropic_transport::{Config, DefaultRng, Target};
+
+/// Particles.
+#[cfg(not(feature = "shape-b"))]
+pub const N: usize = 32;
+/// Proposals per particle.
+#[cfg(not(feature = "shape-b"))]
+pub const M: usize = 4;
+/// Dimension.
+#[cfg(not(feature = "shape-b"))]
+pub const D: usize = 2;
+/// Particles (second shape).
+#[cfg(feature = "shape-b")]
+pub const N: usize = 16;
+/// Proposals per particle (second shape).
+#[cfg(feature = "shape-b")]
+pub const M: usize = 8;
+/// Dimension (second shape).
+#[cfg(feature = "shape-b")]
+pub const D: usize = 3;
+/// Pool size `P = N * M`.
+pub const P: usize = N * M;
+/// ETD iterations of one run.
+pub const ITERATIONS: usize = 100;
+
+/// Mixture components.
+pub const K: usize = 3;
+/// Mixture weights (sum to 1).
+pub const WEIGHTS: [f32; K] = [0.5, 0.3, 0.2];
+/// Component means in the first two coordinates (the rest are 0).
+pub const MEANS: [[f32; 2]; K] = [[-2.0, -1.5], [2.5, -1.0], [0.0, 2.5]];
+/// Common component standard deviation.
+pub const STD: f32 = 0.7;
+/// Standard deviation of the initial ensemble `N(0, INIT_STD^2 I)`.
+pub const INIT_STD: f32 = 3.0;
+
+/// Score step `alpha` of the run: proposals spread `sigma = sqrt(2 alpha) = 0.77`, about the
+/// components' 0.7.
+pub const ALPHA: f32 = 0.3;
+
+/// The run's configuration: `Config::default()` with `alpha = ALPHA`.
+///
+/// With the default `alpha = 0.05` (`sigma = 0.32`) a pool of only 128 proposals is too narrow
+/// for this target: from the wide start the importance weights concentrate on a few proposals,
+/// the balanced coupling sends most particles there, and whole modes are lost (host, 100
+/// seeds: worst mode-share error 0.64, against 0.08 with `alpha = 0.3`).
+pub fn config() -> Config<f32> {
+    Config {
+        alpha: ALPHA,
+        ..Config::default()
+    }
+}
+
+/// Bytes of the sampler's workspace for a shape: `4 (N P + P (d + 4) + N (5 d + 5))` in f32.
+pub const fn sampler_bytes(n: usize, m: usize, d: usize) -> usize {
+    let p = n * m;
+    4 * (n * p + p * (d + 4) + n * (5 * d + 5))
+}
+
+/// The three-mode mixture as an ETD target with score (f32; `exp` from the core's accurate
+/// [`entropic_transport::exp::exp_f32`], `ln` from `libm`, whichever math the kernel uses).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mixture3;
+
+impl Mixture3 {
+    /// `ln w_k - |x - mu_k|^2 / (2 s^2)` for each component (the shared normaliser dropped).
+    fn component_terms(x: &[f32]) -> [f32; K] {
+        let inv_two_var = 0.5 / (STD * STD);
+        let mut terms = [0.0; K];
+        for (k, t) in terms.iter_mut().enumerate() {
+            let sq: f32 = x
+                .iter()
+                .enumerate()
+                .map(|(i, &x_i)| {
+                    let diff = x_i - mean_coord(k, i);
+                    diff * diff
+                })
+                .sum();
+            *t = libm::logf(WEIGHTS[k]) - sq * inv_two_var;
+        }
+        terms
+    }
+
+    /// Component responsibilities at `x` and the log-density (up to a constant).
+    fn responsibilities(x: &[f32]) -> ([f32; K], f32) {
+        let mut r = Self::component_terms(x);
+        let max = r.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut total = 0.0;
+        for t in r.iter_mut() {
+            *t = entropic_transport::exp::exp_f32(*t - max);
+            total += *t;
+        }
+        r.iter_mut().for_each(|t| *t /= total);
+        (r, max + libm::logf(total))
+    }
+
+    /// Index of the component with the largest responsibility at `x`.
+    pub fn nearest_mode(x: &[f32]) -> usize {
+        let terms = Self::component_terms(x);
+        let mut best = 0;
+        for k in 1..K {
+            if terms[k] > terms[best] {
+                best = k;
+            }
+        }
+        best
+    }
+}
+
+/// Coordinate `i` of component `k`'s mean.
+fn mean_coord(k: usize, i: usize) -> f32 {
+    MEANS[k].get(i).copied().unwrap_or(0.0)
+}
+
+impl Target<f32> for Mixture3 {
+    fn log_density(&mut self, x: &[f32], dim: usize, out: &mut [f32]) -> Result<(), i32> {
+        for (point, o) in x.chunks_exact(dim).zip(out.iter_mut()) {
+            *o = Self::responsibilities(point).1;
+        }
+        Ok(())
+    }
+
+    fn score(&mut self, x: &[f32], dim: usize, out: &mut [f32]) -> Result<(), i32> {
+        let inv_var = 1.0 / (STD * STD);
+        for (point, o) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+            let (r, _) = Self::responsibilities(point);
+            for (i, (o_i, &x_i)) in o.iter_mut().zip(point).enumerate() {
+                let pull: f32 = (0..K).map(|k| r[k] * mean_coord(k, i)).sum();
+                *o_i = (pull - x_i) * inv_var;
+            }
+        }
+        Ok(())
+    }
+
+    fn has_score(&self) -> bool {
+        true
+    }
+}
+
+/// Exact mean of the mixture in coordinate `i`.
+pub fn true_mean(i: usize) -> f32 {
+    (0..K).map(|k| WEIGHTS[k] * mean_coord(k, i)).sum()
+}
+
+/// Exact variance of the mixture in coordinate `i`.
+pub fn true_variance(i: usize) -> f32 {
+    let m = true_mean(i);
+    STD * STD
+        + (0..K)
+            .map(|k| WEIGHTS[k] * (mean_coord(k, i) - m) * (mean_coord(k, i) - m))
+            .sum::<f32>()
+}
+
+/// The initial ensemble: `N(0, INIT_STD^2 I)` from `rng`.
+pub fn initial_particles(rng: &mut DefaultRng, particles: &mut [[f32; D]; N]) {
+    fill_normal(rng, particles.as_flattened_mut());
+    particles
+        .as_flattened_mut()
+        .iter_mut()
+        .for_each(|x| *x *= INIT_STD);
+}
+
+/// What the firmware reports about the final ensemble.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    /// Sample mean per coordinate.
+    pub mean: [f32; D],
+    /// Sample variance (divided by N) per coordinate.
+    pub variance: [f32; D],
+    /// Fraction of particles nearest each component.
+    pub shares: [f32; K],
+}
+
+/// Summary statistics of an ensemble.
+pub fn summarise(particles: &[[f32; D]; N]) -> Summary {
+    let n = N as f32;
+    let mut mean = [0.0; D];
+    let mut variance = [0.0; D];
+    let mut shares = [0.0; K];
+    for p in particles {
+        mean.iter_mut().zip(p).for_each(|(m, &x)| *m += x / n);
+        shares[Mixture3::nearest_mode(p)] += 1.0 / n;
+    }
+    for p in particles {
+        variance
+            .iter_mut()
+            .zip(p.iter().zip(&mean))
+            .for_each(|(v, (&x, &m))| *v += (x - m) * (x - m) / n);
+    }
+    Summary {
+        mean,
+        variance,
+        shares,
+    }
+}
+
+/// Acceptance bounds of [`check`].
+#[derive(Clone, Copy, Debug)]
+pub struct Tolerances {
+    /// Largest `|mean - true mean|` per coordinate.
+    pub mean: f32,
+    /// Largest `|ln(variance / true variance)|` per coordinate.
+    pub log_variance_ratio: f32,
+    /// Largest `|share - weight|` per component.
+    pub share: f32,
+}
+
+/// The tolerances the firmware exits non-zero on, set from the sampling error rather than from
+/// one seed: an iid sample of 32 points from the target has mean errors of standard deviation
+/// 0.37 (x) and 0.30 (y) and a share error of standard deviation 0.088 for the 0.5 mode. ETD
+/// stratifies and does better; `tests/seeds.rs` runs this exact problem on the host for 500
+/// seeds and requires every one to pass (worst seen with libm: mean 0.44, |ln var ratio| 0.46,
+/// share 0.11; with `fast-math`: 0.46, 0.70, 0.14). A lost mode fails the share bound (its weight is at least 0.2), a collapsed ensemble
+/// fails the variance bound.
+pub const TOLERANCES: Tolerances = Tolerances {
+    mean: 0.6,
+    log_variance_ratio: 0.8,
+    share: 0.15,
+};
+
+/// The worst error of each kind in a summary, in the units of [`Tolerances`].
+pub fn errors(s: &Summary) -> Tolerances {
+    let mut e = Tolerances {
+        mean: 0.0,
+        log_variance_ratio: 0.0,
+        share: 0.0,
+    };
+    for i in 0..D {
+        e.mean = e.mean.max((s.mean[i] - true_mean(i)).abs());
+        let ratio = s.variance[i] / true_variance(i);
+        e.log_variance_ratio = e.log_variance_ratio.max(libm::logf(ratio).abs());
+    }
+    for k in 0..K {
+        e.share = e.share.max((s.shares[k] - WEIGHTS[k]).abs());
+    }
+    e
+}
+
+/// `true` when every error is within [`TOLERANCES`] (NaN fails).
+pub fn check(s: &Summary) -> bool {
+    let e = errors(s);
+    e.mean <= TOLERANCES.mean
+        && e.log_variance_ratio <= TOLERANCES.log_variance_ratio
+        && e.share <= TOLERANCES.share
+}

@@ -1,0 +1,254 @@
+//! The firmware proper (only built for the embedded target).
+
+use core::arch::asm;
+use core::fmt::Write;
+use cortex_m::peripheral::{syst::SystClkSource, SYST};
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cortex_m_semihosting::{debug, hio};
+use entropic_transport::{DefaultRng, Etd};
+use etd_cortex_m4::{
+    check, errors, initial_particles, sampler_bytes, summarise, true_mean, true_variance, Mixture3,
+    D, ITERATIONS, K, M, N, P, TOLERANCES, WEIGHTS,
+};
+use rand_core::SeedableRng;
+
+/// Seed of the run (the host test `tests/seeds.rs` covers 300 others).
+const SEED: u64 = 2024;
+/// Bytes of stack painted below the caller's frame before each step.
+const PAINT_BYTES: usize = 32 * 1024;
+/// The paint pattern.
+const PAINT: u32 = 0xDEAD_BEEF;
+/// SysTick reload: the full 24 bits.
+const RELOAD: u32 = 0x00FF_FFFF;
+/// Iterations of the two-instruction calibration loop.
+const CALIBRATION_LOOPS: u32 = 1_000_000;
+
+/// Writes to the semihosting console; output errors are ignored (nothing to report them to).
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{ let _ = writeln!($out, $($arg)*); }};
+}
+
+#[entry]
+fn main() -> ! {
+    // `static mut` inside `#[entry]` becomes a `&'static mut`: the workspace lives in .bss.
+    static mut SAMPLER: Etd<f32, N, P, D> = Etd::new();
+    static mut PARTICLES: [[f32; D]; N] = [[0.0; D]; N];
+    let sampler: &'static mut Etd<f32, N, P, D> = SAMPLER;
+    let particles: &'static mut [[f32; D]; N] = PARTICLES;
+
+    let mut out = match hio::hstdout() {
+        Ok(out) => out,
+        Err(()) => exit(false),
+    };
+    let Some(mut core) = cortex_m::Peripherals::take() else {
+        exit(false)
+    };
+    core.SYST.set_clock_source(SystClkSource::Core);
+    core.SYST.set_reload(RELOAD);
+    core.SYST.clear_current();
+    core.SYST.enable_counter();
+
+    say!(
+        out,
+        "ETD on Cortex-M4F: f32, N = {N}, M = {M}, d = {D}, {ITERATIONS} iterations, seed {SEED}, {} math",
+        if cfg!(feature = "fast-math") { "micromath fast" } else { "libm" }
+    );
+    say!(
+        out,
+        "sampler workspace: {} bytes (formula 4*(N*P + P*(d+4) + N*(5d+5)) = {})",
+        core::mem::size_of::<Etd<f32, N, P, D>>(),
+        sampler_bytes(N, M, D)
+    );
+
+    // Calibrate: SysTick ticks for a loop of exactly 2 * CALIBRATION_LOOPS + 1 instructions
+    // (plus the fixed cost of reading the counter, measured by an empty window).
+    let empty = ticks(|| ());
+    let loop_ticks = ticks(|| spin(CALIBRATION_LOOPS)).saturating_sub(empty);
+    let instructions_per_tick = (2 * CALIBRATION_LOOPS + 1) as f32 / loop_ticks as f32;
+    say!(
+        out,
+        "calibration: {} instructions in {loop_ticks} SysTick ticks -> {instructions_per_tick:.3} instructions/tick (empty window {empty} ticks)",
+        2 * CALIBRATION_LOOPS + 1
+    );
+
+    let mut rng = DefaultRng::seed_from_u64(SEED);
+    initial_particles(&mut rng, particles);
+    let config = etd_cortex_m4::config();
+    let mut target = Mixture3;
+
+    say!(
+        out,
+        "{:>4} {:>5} {:>4} {:>10} {:>9} {:>8} {:>8} {:>9} {:>6}",
+        "iter",
+        "sink",
+        "conv",
+        "marg.err",
+        "cost med",
+        "w ESS",
+        "c ESS",
+        "instr",
+        "stack"
+    );
+    let (mut total_instr, mut max_instr, mut min_instr) = (0u64, 0u32, u32::MAX);
+    let mut max_stack = 0usize;
+    for it in 1..=ITERATIONS {
+        // Paint the stack below this frame, time the step, then find the lowest word it wrote.
+        let sp = cortex_m::register::msp::read() as usize;
+        let bottom = sp - PAINT_BYTES;
+        paint(bottom, sp - 64);
+        let start = SYST::get_current();
+        let result = sampler.step(&config, particles, &mut target, &mut rng);
+        let end = SYST::get_current();
+        let stack = sp - lowest_touched(bottom, sp - 64);
+        let elapsed = start.wrapping_sub(end) & RELOAD;
+        let instr = (elapsed.saturating_sub(empty) as f32 * instructions_per_tick) as u32;
+        total_instr += u64::from(instr);
+        max_instr = max_instr.max(instr);
+        min_instr = min_instr.min(instr);
+        max_stack = max_stack.max(stack);
+        match result {
+            Ok(s) => say!(
+                out,
+                "{it:>4} {:>5} {:>4} {:>10.2e} {:>9.3} {:>8.1} {:>8.2} {instr:>9} {stack:>6}",
+                s.sinkhorn.iterations,
+                if s.sinkhorn.converged { "yes" } else { "no" },
+                s.sinkhorn.marginal_error,
+                s.cost_scale,
+                s.weight_ess,
+                s.coupling_ess
+            ),
+            Err(e) => {
+                say!(out, "step {it} failed: {e}");
+                exit(false)
+            }
+        }
+    }
+
+    let mean_instr = total_instr / ITERATIONS as u64;
+    say!(out, "");
+    say!(
+        out,
+        "instructions per step: mean {mean_instr}, min {min_instr}, max {max_instr} (goal < 1 500 000)"
+    );
+    say!(
+        out,
+        "peak stack of one step: {max_stack} bytes (painted {PAINT_BYTES} bytes)"
+    );
+
+    let s = summarise(particles);
+    let e = errors(&s);
+    for i in 0..D {
+        say!(
+            out,
+            "coordinate {i}: mean {:+.3} (truth {:+.3}), variance {:.3} (truth {:.3})",
+            s.mean[i],
+            true_mean(i),
+            s.variance[i],
+            true_variance(i)
+        );
+    }
+    for k in 0..K {
+        say!(
+            out,
+            "mode {k}: share {:.3} (weight {:.3})",
+            s.shares[k],
+            WEIGHTS[k]
+        );
+    }
+    say!(
+        out,
+        "worst errors: mean {:.3} (tol {}), |ln var ratio| {:.3} (tol {}), share {:.3} (tol {})",
+        e.mean,
+        TOLERANCES.mean,
+        e.log_variance_ratio,
+        TOLERANCES.log_variance_ratio,
+        e.share,
+        TOLERANCES.share
+    );
+    let checksum = particles
+        .as_flattened()
+        .iter()
+        .fold(0u32, |h, x| h.rotate_left(5) ^ x.to_bits());
+    say!(out, "particle checksum: {checksum:08x}");
+    let pass = check(&s) && max_instr > 0;
+    say!(out, "{}", if pass { "PASS" } else { "FAIL" });
+    exit(pass)
+}
+
+/// Ends the QEMU session with status 0 (`success`) or 1.
+fn exit(success: bool) -> ! {
+    debug::exit(if success {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    // Only reached without a semihosting host (real hardware without a debugger).
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}
+
+/// SysTick ticks elapsed while `f` runs (SysTick counts down from [`RELOAD`]).
+#[inline(always)]
+fn ticks(f: impl FnOnce()) -> u32 {
+    let start = SYST::get_current();
+    f();
+    let end = SYST::get_current();
+    start.wrapping_sub(end) & RELOAD
+}
+
+/// Exactly `2 * n + 1` instructions (`n` >= 1): a `subs`/`bne` pair per round, plus the `mov`.
+#[inline(always)]
+fn spin(n: u32) {
+    // SAFETY: register-only arithmetic and a local branch; no memory, no stack.
+    unsafe {
+        asm!(
+            "mov {0}, {1}",
+            "2:",
+            "subs {0}, {0}, #1",
+            "bne 2b",
+            out(reg) _,
+            in(reg) n,
+            options(nomem, nostack),
+        );
+    }
+}
+
+/// Fills the words in `[bottom, top)` with [`PAINT`].
+#[inline(always)]
+fn paint(bottom: usize, top: usize) {
+    let mut a = bottom;
+    while a < top {
+        // SAFETY: the range lies between the end of .bss and the live stack frame (4 MiB of
+        // RAM, a few tens of KiB used); nothing lives there while we paint.
+        unsafe { core::ptr::write_volatile(a as *mut u32, PAINT) };
+        a += 4;
+    }
+}
+
+/// The lowest address in `[bottom, top)` whose word no longer holds [`PAINT`] (`top` if none).
+#[inline(always)]
+fn lowest_touched(bottom: usize, top: usize) -> usize {
+    let mut a = bottom;
+    // SAFETY: same range as `paint`, read only.
+    while a < top && unsafe { core::ptr::read_volatile(a as *const u32) } == PAINT {
+        a += 4;
+    }
+    a
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    if let Ok(mut out) = hio::hstdout() {
+        say!(out, "HardFault: {frame:?}");
+    }
+    exit(false)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    if let Ok(mut out) = hio::hstdout() {
+        say!(out, "panic: {info}");
+    }
+    exit(false)
+}
