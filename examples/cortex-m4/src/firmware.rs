@@ -23,6 +23,9 @@ const RELOAD: u32 = 0x00FF_FFFF;
 /// Iterations of the two-instruction calibration loop.
 const CALIBRATION_LOOPS: u32 = 1_000_000;
 
+/// The semihosting console.
+pub type Out = hio::HostStream;
+
 /// Writes to the semihosting console; output errors are ignored (nothing to report them to).
 macro_rules! say {
     ($out:expr, $($arg:tt)*) => {{ let _ = writeln!($out, $($arg)*); }};
@@ -36,7 +39,7 @@ fn main() -> ! {
     let sampler: &'static mut Etd<f32, N, P, D> = SAMPLER;
     let particles: &'static mut [[f32; D]; N] = PARTICLES;
 
-    let mut out = match hio::hstdout() {
+    let mut out: Out = match hio::hstdout() {
         Ok(out) => out,
         Err(()) => exit(false),
     };
@@ -170,6 +173,21 @@ fn main() -> ! {
         .iter()
         .fold(0u32, |h, x| h.rotate_left(5) ^ x.to_bits());
     say!(out, "particle checksum: {checksum:08x}");
+    #[cfg(feature = "profile")]
+    {
+        static mut BUFFERS: crate::profile::Buffers = crate::profile::Buffers::new();
+        // SAFETY: the only reference to BUFFERS, taken once in the never-returning main.
+        let buffers = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
+        let mut copy = *particles;
+        crate::profile::profile(
+            &mut out,
+            buffers,
+            &mut copy,
+            &config,
+            instructions_per_tick,
+            &mut rng,
+        );
+    }
     let pass = check(&s) && max_instr > 0;
     say!(out, "{}", if pass { "PASS" } else { "FAIL" });
     exit(pass)
@@ -190,7 +208,7 @@ fn exit(success: bool) -> ! {
 
 /// SysTick ticks elapsed while `f` runs (SysTick counts down from [`RELOAD`]).
 #[inline(always)]
-fn ticks(f: impl FnOnce()) -> u32 {
+pub fn ticks(f: impl FnOnce()) -> u32 {
     let start = SYST::get_current();
     f();
     let end = SYST::get_current();

@@ -8,6 +8,8 @@
 
 #[cfg(target_os = "none")]
 mod firmware;
+#[cfg(all(target_os = "none", feature = "profile"))]
+mod profile;
 
 /// On the host this binary only explains itself; the firmware needs the embedded target.
 #[cfg(not(target_os = "none"))]
