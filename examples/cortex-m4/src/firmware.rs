@@ -51,10 +51,19 @@ fn main() -> ! {
     core.SYST.clear_current();
     core.SYST.enable_counter();
 
+    let config = etd_cortex_m4::config();
     say!(
         out,
         "ETD on Cortex-M4F: f32, N = {N}, M = {M}, d = {D}, {ITERATIONS} iterations, seed {SEED}, {} math",
         if cfg!(feature = "fast-math") { "micromath fast" } else { "libm" }
+    );
+    say!(
+        out,
+        "config: alpha {}, epsilon {}, Sinkhorn tolerance {}, at most {} iterations",
+        config.alpha,
+        config.epsilon,
+        config.tolerance,
+        config.max_iterations
     );
     say!(
         out,
@@ -76,7 +85,6 @@ fn main() -> ! {
 
     let mut rng = DefaultRng::seed_from_u64(SEED);
     initial_particles(&mut rng, particles);
-    let config = etd_cortex_m4::config();
     let mut target = Mixture3;
 
     say!(

@@ -6,7 +6,9 @@
 use crate::firmware::{ticks, Out};
 use core::fmt::Write;
 use entropic_transport::cost::normalised_cost;
+use entropic_transport::lse::log_sum_exp_in_place;
 use entropic_transport::propose::propose;
+use entropic_transport::rng::{fill_normal, uniform};
 use entropic_transport::update::update;
 use entropic_transport::weights::log_weights;
 use entropic_transport::{sinkhorn, Config, DefaultRng, SinkhornParams, Target};
@@ -90,6 +92,7 @@ pub fn profile(
             &b.log_pi,
             D,
             sigma,
+            config.truncate_weights,
             &mut b.log_b,
             &mut b.row,
         );
@@ -152,4 +155,34 @@ pub fn profile(
         );
     });
     let _ = writeln!(out, "  6 update (N*P plan exps)         {:>9}", instr(t));
+
+    let _ = writeln!(out, "building blocks (instructions each):");
+    let t = ticks(|| {
+        for _ in 0..P {
+            core::hint::black_box(uniform::<f32, _>(rng));
+        }
+    });
+    let _ = writeln!(
+        out,
+        "  rng::uniform::<f32>              {:>9}",
+        instr(t) / P as u32
+    );
+    let t = ticks(|| fill_normal(rng, b.log_pi.as_mut_slice()));
+    let _ = writeln!(
+        out,
+        "  one normal draw (Box-Muller)     {:>9}",
+        instr(t) / P as u32
+    );
+    b.log_b
+        .iter_mut()
+        .enumerate()
+        .for_each(|(j, v)| *v = -(j as f32) / 16.0);
+    let t = ticks(|| {
+        core::hint::black_box(log_sum_exp_in_place(&mut b.log_b));
+    });
+    let _ = writeln!(
+        out,
+        "  log-sum-exp, per entry           {:>9}",
+        instr(t) / P as u32
+    );
 }
