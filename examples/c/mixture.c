@@ -21,7 +21,7 @@
 #define AVERAGE 50 /* steps whose ensembles are averaged */
 #endif
 #ifndef SEED
-#define SEED 42u
+#define SEED 1u
 #endif
 
 static const double MODES[4][2] = {{-3.0, -3.0}, {-3.0, 3.0}, {3.0, -3.0}, {3.0, 3.0}};

@@ -133,7 +133,7 @@ impl etd_config {
                 steps: self.mutation_steps,
                 step_size: t(self.mutation_step_size),
             },
-            warm_start: true,
+            ..Config::default()
         };
         config.validate()?;
         Ok((shape, config))

@@ -44,34 +44,38 @@ fn skip() -> bool {
 /// Builds the release static library once per test run and returns its path.
 fn static_lib() -> &'static Path {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(cargo)
-            .current_dir(root())
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "etd-ffi",
-                "--message-format=json",
-            ])
-            .output()
-            .expect("run cargo build --release -p etd-ffi");
-        assert!(
-            output.status.success(),
-            "cargo build --release -p etd-ffi failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        // The artifact message of the ffi crate lists libetd.a among its filenames.
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let lib = stdout
-            .split('"')
-            .find(|s| s.ends_with("/libetd.a"))
-            .map(PathBuf::from)
-            .expect("cargo did not report libetd.a");
-        assert!(lib.is_file(), "{} is missing", lib.display());
-        lib
-    })
+    LIB.get_or_init(|| cargo_build_static_lib(&[]))
+}
+
+/// `cargo build --release -p etd-ffi` with `extra` arguments; the path of its `libetd.a`.
+fn cargo_build_static_lib(extra: &[&str]) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root())
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "etd-ffi",
+            "--message-format=json",
+        ])
+        .args(extra)
+        .output()
+        .expect("run cargo build --release -p etd-ffi");
+    assert!(
+        output.status.success(),
+        "cargo build --release -p etd-ffi {extra:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The artifact message of the ffi crate lists libetd.a among its filenames.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lib = stdout
+        .split('"')
+        .find(|s| s.ends_with("/libetd.a"))
+        .map(PathBuf::from)
+        .expect("cargo did not report libetd.a");
+    assert!(lib.is_file(), "{} is missing", lib.display());
+    lib
 }
 
 /// Compiles `source` with `compiler` and `flags` against the header and the static library.
@@ -203,4 +207,50 @@ fn readme_c_example_compiles_and_runs() {
     let source = dir.join("readme_example.c");
     std::fs::write(&source, code).unwrap();
     run(&compile("CC", "cc", C_FLAGS, &source));
+}
+
+/// The bare-metal build: `cargo build --release -p etd-ffi --target thumbv7em-none-eabihf
+/// --no-default-features`, then a C firmware links its `libetd.a` with no system libraries.
+/// Skipped when `arm-none-eabi-gcc` is not installed.
+#[test]
+fn thumbv7em_static_library_links_into_c_firmware() {
+    if skip() {
+        return;
+    }
+    let gcc = "arm-none-eabi-gcc";
+    if Command::new(gcc).arg("--version").output().is_err() {
+        eprintln!("{gcc} not found: skipping the firmware link test");
+        return;
+    }
+    let target = "thumbv7em-none-eabihf";
+    let flags = ["--target", target, "--no-default-features"];
+    let lib = cargo_build_static_lib(&flags);
+    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("etd-c/firmware.elf");
+    let output = Command::new(gcc)
+        .args([
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-mfloat-abi=hard",
+            "-mfpu=fpv4-sp-d16",
+        ])
+        .args(C_FLAGS)
+        .args([
+            "--specs=nosys.specs",
+            "-Wl,--gc-sections",
+            "-Wl,--no-warn-execstack",
+        ])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join("ffi/tests/c/firmware.c"))
+        .arg(&lib)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run arm-none-eabi-gcc");
+    assert!(
+        output.status.success(),
+        "linking {} into C firmware failed:\n{}",
+        lib.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
