@@ -8,7 +8,7 @@ use cortex_m_semihosting::{debug, hio};
 use entropic_transport::{DefaultRng, Etd};
 use etd_cortex_m4::{
     check, errors, initial_particles, sampler_bytes, summarise, true_mean, true_variance, Mixture3,
-    D, ITERATIONS, K, M, N, P, TOLERANCES, WEIGHTS,
+    D, ITERATIONS, M, N, P, TOLERANCES, WEIGHTS,
 };
 use rand_core::SeedableRng;
 
@@ -158,13 +158,8 @@ fn main() -> ! {
             true_variance(i)
         );
     }
-    for k in 0..K {
-        say!(
-            out,
-            "mode {k}: share {:.3} (weight {:.3})",
-            s.shares[k],
-            WEIGHTS[k]
-        );
+    for (k, (share, weight)) in s.shares.iter().zip(&WEIGHTS).enumerate() {
+        say!(out, "mode {k}: share {share:.3} (weight {weight:.3})");
     }
     say!(
         out,
@@ -186,11 +181,10 @@ fn main() -> ! {
         static mut BUFFERS: crate::profile::Buffers = crate::profile::Buffers::new();
         // SAFETY: the only reference to BUFFERS, taken once in the never-returning main.
         let buffers = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
-        let mut copy = *particles;
         crate::profile::profile(
             &mut out,
             buffers,
-            &mut copy,
+            particles,
             &config,
             instructions_per_tick,
             &mut rng,
