@@ -1,5 +1,11 @@
-//! Host-only tools (feature `std`): reference targets with exact samplers, and metrics.
-//! Used by the tests, examples and benchmarks; the no_std kernel never depends on them.
+//! Host-only tools (feature `std`): reference targets with exact samplers, metrics, baseline
+//! samplers, Bayesian models on shipped data, Boltzmann targets, and the experiment runner
+//! behind `examples/paper.rs`. The no_std kernel never depends on them.
 
+pub mod baselines;
+pub mod bayes;
+pub mod boltzmann;
+pub mod experiment;
 pub mod metrics;
+pub mod problem;
 pub mod targets;
