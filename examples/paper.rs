@@ -1,0 +1,345 @@
+//! The comparison harness: ETD variants against SVGD, ULA / SGLD and MALA on the targets of
+//! `entropic_transport::host::experiment::TARGETS`, with a markdown table, a JSON file and PNG
+//! plots.
+//!
+//! ```text
+//! cargo run --release --example paper -- [--target NAME[,NAME..]] [--methods LIST] [--seeds K]
+//!     [--iterations N] [--quick] [--out DIR] [--make-reference]
+//! ```
+//!
+//! Writes `DIR/results.json`, `DIR/results.md`, `DIR/scatter-TARGET.png` for 2-D targets and
+//! `DIR/curve-TARGET.png` (default `DIR = target/paper`). `--quick` runs a small subset in
+//! about half a minute (the test `tests/paper_quick.rs` runs the same code in-process).
+//! `--make-reference` regenerates `data/reference/` (long MALA runs) instead.
+
+use entropic_transport::host::experiment::{
+    self, build, json, make_reference, markdown, method_label, target_spec, Event, Options, Report,
+    REFERENCE_SAMPLES,
+};
+use entropic_transport::DefaultRng;
+use indicatif::{ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+use rand_core::SeedableRng;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The font used for all plot text (an ASCII subset of DejaVu Sans, see FONT-LICENSE.txt).
+const FONT: &[u8] = include_bytes!("paper/DejaVuSans-subset.ttf");
+
+/// Parsed command line.
+struct Cli {
+    options: Options,
+    out: PathBuf,
+    make_reference: bool,
+}
+
+fn parse(args: &[String]) -> Result<Cli, String> {
+    let mut cli = Cli {
+        options: Options::default(),
+        out: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/paper")),
+        make_reference: false,
+    };
+    let list = |v: &str| v.split(',').map(str::to_string).collect::<Vec<_>>();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--target" | "--targets" => cli.options.targets = Some(list(&value()?)),
+            "--methods" => cli.options.methods = Some(list(&value()?)),
+            "--seeds" => cli.options.seeds = Some(value()?.parse().map_err(|e| format!("{e}"))?),
+            "--iterations" => {
+                cli.options.iterations = Some(value()?.parse().map_err(|e| format!("{e}"))?)
+            }
+            "--out" => cli.out = PathBuf::from(value()?),
+            "--quick" => cli.options.quick = true,
+            "--make-reference" => cli.make_reference = true,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(cli)
+}
+
+/// A progress bar fed by the runner's events.
+fn progress_bar() -> (ProgressBar, impl FnMut(Event)) {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} iterations, eta {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let handle = bar.clone();
+    let callback = move |event: Event| match event {
+        Event::Planned(total) => handle.set_length(total),
+        Event::Run {
+            target,
+            method,
+            seed,
+        } => handle.set_message(format!("{target} / {method} / seed {seed}")),
+        Event::Advanced(n) => handle.inc(n),
+    };
+    (bar, callback)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = match parse(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (bar, mut callback) = progress_bar();
+    if cli.make_reference {
+        let result = make_reference(&cli.options.data_dir, &mut callback);
+        bar.finish_and_clear();
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let command = format!("cargo run --release --example paper -- {}", args.join(" "));
+    match run_all(&cli, &command, &bar, &mut callback) {
+        Ok(table) => {
+            bar.finish_and_clear();
+            println!("{table}");
+            println!("wrote {}", cli.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            bar.finish_and_clear();
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the plan one target at a time, rewriting the outputs after each target (a long run
+/// leaves usable partial results); returns the markdown table.
+fn run_all(
+    cli: &Cli,
+    command: &str,
+    bar: &ProgressBar,
+    callback: &mut impl FnMut(Event),
+) -> Result<String, String> {
+    let plan = experiment::plan(&cli.options)?;
+    let seeds = cli.options.seed_count();
+    let total: usize = plan.iter().map(|(_, methods, it)| methods.len() * it).sum();
+    bar.set_length(total as u64 * seeds);
+    let mut report = Report::default();
+    let mut table = String::new();
+    for (spec, methods, iterations) in plan {
+        let options = Options {
+            targets: Some(vec![spec.name.to_string()]),
+            methods: Some(methods),
+            iterations: Some(iterations),
+            ..cli.options.clone()
+        };
+        // The bar's length is set above; ignore the per-target plan.
+        let mut forward = |e: Event| {
+            if !matches!(e, Event::Planned(_)) {
+                callback(e)
+            }
+        };
+        report.extend(experiment::run(&options, &mut forward)?);
+        table = markdown(&report);
+        write_outputs(cli, &report, command, &table)?;
+        bar.println(format!("{} done", spec.name));
+    }
+    Ok(table)
+}
+
+/// JSON, markdown and the plots into `cli.out`.
+fn write_outputs(cli: &Cli, report: &Report, command: &str, table: &str) -> Result<(), String> {
+    std::fs::create_dir_all(&cli.out).map_err(|e| e.to_string())?;
+    let write = |name: &str, text: String| {
+        std::fs::write(cli.out.join(name), text).map_err(|e| format!("{name}: {e}"))
+    };
+    write("results.json", json(report, command))?;
+    write("results.md", format!("`{command}`\n\n{table}"))?;
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| "bad font".to_string())?;
+    let mut targets: Vec<&str> = report.rows.iter().map(|r| r.target.as_str()).collect();
+    targets.dedup();
+    for target in targets {
+        curve_plot(report, target, &cli.out.join(format!("curve-{target}.png")))
+            .map_err(|e| format!("curve plot {target}: {e}"))?;
+        scatter_plot(
+            report,
+            target,
+            &cli.options.data_dir,
+            &cli.out.join(format!("scatter-{target}.png")),
+        )
+        .map_err(|e| format!("scatter plot {target}: {e}"))?;
+    }
+    Ok(())
+}
+
+type PlotResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A distinct colour per method (by its index in the runner's method list).
+fn method_color(method: &str) -> RGBColor {
+    const PALETTE: [RGBColor; 8] = [
+        RGBColor(214, 39, 40),
+        RGBColor(255, 127, 14),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(31, 119, 180),
+        RGBColor(44, 160, 44),
+        RGBColor(23, 190, 207),
+    ];
+    let k = experiment::METHODS
+        .iter()
+        .position(|m| *m == method)
+        .unwrap_or(0);
+    PALETTE[k % PALETTE.len()]
+}
+
+/// The mean metric curve of every method on `target`, log-scale.
+fn curve_plot(report: &Report, target: &str, path: &Path) -> PlotResult {
+    let curves: Vec<_> = report
+        .curves
+        .iter()
+        .filter(|c| c.target == target && !c.points.is_empty())
+        .collect();
+    let Some(first) = curves.first() else {
+        return Ok(());
+    };
+    let values = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite() && *v > 0.0);
+    let lo = values.clone().fold(f64::INFINITY, f64::min);
+    let hi = values.fold(0.0, f64::max);
+    if !(lo.is_finite() && hi > 0.0) {
+        return Ok(());
+    }
+    let last = curves
+        .iter()
+        .filter_map(|c| c.points.last().map(|p| p.0))
+        .max()
+        .unwrap_or(1);
+    let spec = target_spec(target).ok_or("unknown target")?;
+    let root = BitMapBackend::new(path, (640, 440)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{target}: {}", first.metric), ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0usize..last, (lo * 0.8..hi * 1.25).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("iteration")
+        .y_label_formatter(&|v| experiment::sig(*v, 2))
+        .label_style(("sans-serif", 12))
+        .draw()?;
+    for c in &curves {
+        let color = method_color(&c.method);
+        let points = c.points.iter().filter(|p| p.1 > 0.0 && p.1.is_finite());
+        chart
+            .draw_series(LineSeries::new(points.copied(), color.stroke_width(2)))?
+            .label(method_label(&c.method, spec))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Plot window of a 2-D target: the 0.5 % and 99.5 % quantiles of exact samples, padded.
+fn window(samples: &[f64], axis: usize) -> (f64, f64) {
+    let mut v: Vec<f64> = samples.iter().skip(axis).step_by(2).copied().collect();
+    v.sort_by(f64::total_cmp);
+    let (a, b) = (v[v.len() / 200], v[v.len() - 1 - v.len() / 200]);
+    let pad = 0.15 * (b - a);
+    (a - pad, b + pad)
+}
+
+/// Grid resolution of the density contours.
+const CONTOUR_GRID: usize = 160;
+/// Number of contour levels (equally spaced in density).
+const CONTOUR_LEVELS: f64 = 7.0;
+
+/// Final particles of seed 1 per method over the target's density contours (2-D targets).
+fn scatter_plot(report: &Report, target: &str, data_dir: &Path, path: &Path) -> PlotResult {
+    let spec = target_spec(target).ok_or("unknown target")?;
+    let mut problem = build(spec, data_dir)?;
+    if problem.dim() != 2 {
+        return Ok(());
+    }
+    let Some(exact) = problem.exact_samples(REFERENCE_SAMPLES, &mut DefaultRng::seed_from_u64(1))
+    else {
+        return Ok(());
+    };
+    let (x_range, y_range) = (window(&exact, 0), window(&exact, 1));
+    // Density on a grid; a contour passes through every cell whose level differs from its
+    // right or upper neighbour's.
+    let g = CONTOUR_GRID;
+    let mut points = Vec::with_capacity(2 * g * g);
+    for j in 0..g {
+        for i in 0..g {
+            points.push(x_range.0 + (x_range.1 - x_range.0) * (i as f64 + 0.5) / g as f64);
+            points.push(y_range.0 + (y_range.1 - y_range.0) * (j as f64 + 0.5) / g as f64);
+        }
+    }
+    let mut log_pi = vec![0.0; g * g];
+    problem
+        .log_density(&points, 2, &mut log_pi)
+        .map_err(|code| format!("log-density failed with {code}"))?;
+    let max = log_pi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let level: Vec<i64> = log_pi
+        .iter()
+        .map(|l| ((l - max).exp() * CONTOUR_LEVELS).floor() as i64)
+        .collect();
+    let contour: Vec<(f64, f64)> = (0..g * g)
+        .filter(|&k| {
+            let (i, j) = (k % g, k / g);
+            (i + 1 < g && level[k] != level[k + 1]) || (j + 1 < g && level[k] != level[k + g])
+        })
+        .map(|k| (points[2 * k], points[2 * k + 1]))
+        .collect();
+    let snapshots: Vec<_> = report
+        .snapshots
+        .iter()
+        .filter(|s| s.target == target)
+        .collect();
+    let cols = snapshots.len().clamp(1, 4);
+    let rows = snapshots.len().div_ceil(cols);
+    let panel = 260;
+    let root = BitMapBackend::new(path, ((cols * panel) as u32, (rows * panel + 24) as u32))
+        .into_drawing_area();
+    root.fill(&WHITE)?;
+    let (title, body) = root.split_vertically(24);
+    title.titled(
+        &format!("{target}: {} (final particles, seed 1)", spec.summary),
+        ("sans-serif", 14),
+    )?;
+    for (area, snap) in body.split_evenly((rows, cols)).iter().zip(&snapshots) {
+        let mut chart = ChartBuilder::on(area)
+            .caption(method_label(&snap.method, spec), ("sans-serif", 13))
+            .margin(6)
+            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
+        chart.configure_mesh().disable_mesh().draw()?;
+        let gray = RGBColor(170, 170, 170);
+        chart.draw_series(contour.iter().map(|&p| Circle::new(p, 1, gray.filled())))?;
+        let color = method_color(&snap.method);
+        let inside = snap.particles.chunks_exact(2).filter(|p| {
+            (x_range.0..x_range.1).contains(&p[0]) && (y_range.0..y_range.1).contains(&p[1])
+        });
+        chart.draw_series(inside.map(|p| Circle::new((p[0], p[1]), 3, color.filled())))?;
+    }
+    root.present()?;
+    Ok(())
+}
