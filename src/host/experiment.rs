@@ -589,7 +589,7 @@ fn curve_metric(problem: &dyn Problem, reference: &Reference, x: &[f64]) -> f64 
         .unwrap_or(f64::NAN)
 }
 
-/// Name of [`curve_metric`] for `reference`.
+/// Name of the metric tracked along a run (energy distance, mean error or test RMSE).
 pub fn curve_metric_name(reference: &Reference) -> &'static str {
     if reference.curve.is_some() {
         "energy distance (1000 reference samples)"
