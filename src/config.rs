@@ -101,6 +101,9 @@ pub struct Config<T> {
     pub mutation: Mutation<T>,
     /// Start Sinkhorn from the previous iteration's potentials (default `true`).
     pub warm_start: bool,
+    /// Cap each importance weight at `sqrt(P)` times the mean weight (truncated importance
+    /// sampling; default `true`, a project choice: see the README's measurements).
+    pub truncate_weights: bool,
 }
 
 impl<T: Real> Default for Config<T> {
@@ -121,6 +124,7 @@ impl<T: Real> Default for Config<T> {
                 step_size: T::from_f64(0.01),
             },
             warm_start: true,
+            truncate_weights: true,
         }
     }
 }

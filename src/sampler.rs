@@ -231,6 +231,7 @@ impl<'a, T: Real> Workspace<'a, T> {
             self.log_pi,
             d,
             sigma,
+            config.truncate_weights,
             self.log_b,
             self.row_scratch,
         )?;
