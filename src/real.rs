@@ -40,6 +40,9 @@ pub trait Real:
 
     /// Nearest value of this type to `x`.
     fn from_f64(x: f64) -> Self;
+    /// `(k + 1/2) / 2^UNIFORM_BITS` for `k < 2^UNIFORM_BITS`: exact, in this type's own
+    /// arithmetic (no `f64` on an `f32`-only FPU).
+    fn uniform_from_bits(k: u64) -> Self;
     /// Widen to `f64`.
     fn to_f64(self) -> f64;
     /// `e^self`.
@@ -104,6 +107,11 @@ macro_rules! libm_real {
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
                 x as $t
+            }
+            #[inline(always)]
+            fn uniform_from_bits(k: u64) -> Self {
+                const SCALE: $t = 1.0 / (1u64 << $bits) as $t;
+                (k as $t + 0.5) * SCALE
             }
             #[inline(always)]
             fn to_f64(self) -> f64 {

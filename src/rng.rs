@@ -12,10 +12,8 @@ pub type DefaultRng = rand_pcg::Pcg32;
 /// A uniform draw in the open interval (0, 1), with [`Real::UNIFORM_BITS`] random bits.
 #[inline]
 pub fn uniform<T: Real, R: Rng + ?Sized>(rng: &mut R) -> T {
-    let bits = T::UNIFORM_BITS;
-    let k = rng.next_u64() >> (64 - bits);
     // (k + 0.5) / 2^bits lies strictly inside (0, 1) and is exact in T.
-    T::from_f64((k as f64 + 0.5) * libm::exp2(-(bits as f64)))
+    T::uniform_from_bits(rng.next_u64() >> (64 - T::UNIFORM_BITS))
 }
 
 /// Fills `out` with independent standard normal draws (Box-Muller, both outputs used).
