@@ -988,7 +988,13 @@ fn cell(s: Option<Summary>, f: &Field, row: &Row) -> String {
 /// `mean ± sd`.
 fn pm(s: Summary, digits: usize) -> String {
     if s.count > 1 {
-        format!("{} ± {}", sig(s.mean, digits), sig(s.sd, 2))
+        // Rounding noise of identical values is shown as an exact 0.
+        let sd = if s.sd <= 1e-9 * s.mean.abs() {
+            0.0
+        } else {
+            s.sd
+        };
+        format!("{} ± {}", sig(s.mean, digits), sig(sd, 2))
     } else {
         sig(s.mean, digits)
     }
