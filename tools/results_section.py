@@ -16,7 +16,7 @@ import shutil
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-PLOTS = ["scatter-grid4.png", "curve-grid4.png", "curve-gauss-50d.png", "curve-blr.png"]
+PLOTS = ["scatter-grid4.png", "curve-grid4.png", "curve-gauss-50d.png"]
 
 
 def row(rows, target, method):
