@@ -76,9 +76,9 @@ pub fn mutate<T: Real, G: Target<T> + ?Sized, R: Rng + ?Sized>(
             )
             .zip(log_pi.iter_mut().zip(log_pi_proposal.iter()));
         for (((x_i, y), (s_x, s_y)), (lp_x, &lp_y)) in particles {
-            // log q(b | a) = -|b - a - h s(a)|^2 / (4h); both terms vanish for random walk
-            // (s = 0) because the proposal is symmetric.
-            let log_ratio = lp_y - *lp_x + transition(y, x_i, s_y, h) - transition(x_i, y, s_x, h);
+            // MH ratio pi(y) q(x | y) / (pi(x) q(y | x)) with log q(b | a) = -|b - a - h s(a)|^2 / (4h);
+            // the q terms cancel exactly for random walk (s = 0): the proposal is symmetric.
+            let log_ratio = lp_y - *lp_x + transition(x_i, y, s_y, h) - transition(y, x_i, s_x, h);
             if uniform::<T, R>(rng).ln() < log_ratio {
                 x_i.copy_from_slice(y);
                 s_x.copy_from_slice(s_y);
