@@ -9,13 +9,22 @@ use std::vec::Vec;
 
 /// One iteration of a particle method on `x` (N, d) in place.
 pub trait ParticleSampler {
-    /// Moves the ensemble; returns an acceptance rate where the method has one (else 0).
+    /// Moves the ensemble and says what the step saw.
     fn step(
         &mut self,
         x: &mut [f64],
         target: &mut dyn Problem,
         rng: &mut DefaultRng,
-    ) -> Result<f64, Error>;
+    ) -> Result<StepInfo, Error>;
+}
+
+/// Diagnostics of one iteration; `None` where a method has no such quantity.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepInfo {
+    /// Fraction of accepted Metropolis-Hastings proposals (MALA, ETD's mutation).
+    pub acceptance: Option<f64>,
+    /// ETD's importance-weight ESS `1 / sum_j b_j^2`, in [1, P].
+    pub weight_ess: Option<f64>,
 }
 
 /// Scales each row of `s` (rows of `dim`) longer than `clip` down to length `clip`.
@@ -117,7 +126,7 @@ impl ParticleSampler for Svgd {
         x: &mut [f64],
         target: &mut dyn Problem,
         _rng: &mut DefaultRng,
-    ) -> Result<f64, Error> {
+    ) -> Result<StepInfo, Error> {
         let d = target.dim();
         let mut score = std::vec![0.0; x.len()];
         full_score(target, x, &mut score)?;
@@ -143,7 +152,7 @@ impl ParticleSampler for Svgd {
             *xv += self.learning_rate * (*m / c1) / ((*v / c2).sqrt() + guard);
         }
         finite(x, Error::NonFiniteParticles)?;
-        Ok(0.0)
+        Ok(StepInfo::default())
     }
 }
 
@@ -162,7 +171,7 @@ impl ParticleSampler for Langevin {
         x: &mut [f64],
         target: &mut dyn Problem,
         rng: &mut DefaultRng,
-    ) -> Result<f64, Error> {
+    ) -> Result<StepInfo, Error> {
         let mut score = std::vec![0.0; x.len()];
         target
             .stochastic_score(x, &mut score, rng)
@@ -175,7 +184,7 @@ impl ParticleSampler for Langevin {
             *xv += h * s + (2.0 * h).sqrt() * z;
         }
         finite(x, Error::NonFiniteParticles)?;
-        Ok(0.0)
+        Ok(StepInfo::default())
     }
 }
 
@@ -183,8 +192,7 @@ impl ParticleSampler for Langevin {
 /// iteration with the proposal `y = x + h s(x) + sqrt(2h) xi` and the acceptance ratio
 /// `pi(y) q(x | y) / (pi(x) q(y | x))`, `log q(b | a) = -|b - a - h s(a)|^2 / (4h)`.
 ///
-/// A host implementation, independent of the kernel's `mutate` stage (it also serves as ETD's
-/// mutation in the experiments, see [`EtdSampler`]).
+/// A host implementation, independent of the kernel's `mutate` stage.
 #[derive(Clone, Copy, Debug)]
 pub struct Mala {
     /// Step size `h`.
@@ -230,7 +238,7 @@ impl ParticleSampler for Mala {
         x: &mut [f64],
         target: &mut dyn Problem,
         rng: &mut DefaultRng,
-    ) -> Result<f64, Error> {
+    ) -> Result<StepInfo, Error> {
         let d = target.dim();
         let n = x.len() / d;
         let h = self.step_size;
@@ -267,18 +275,19 @@ impl ParticleSampler for Mala {
                 self.step_size /= 1.1;
             }
         }
-        Ok(rate)
+        Ok(StepInfo {
+            acceptance: Some(rate),
+            weight_ess: None,
+        })
     }
 }
 
 /// ETD through the runtime-sized [`Workspace`], owning its memory (the warm-start potentials
-/// persist between steps), optionally followed by host [`Mala`] steps as the mutation stage.
+/// persist between steps).
 #[derive(Clone, Debug)]
 pub struct EtdSampler {
     /// The ETD configuration.
     pub config: Config<f64>,
-    /// MALA mutation after each ETD step, run on the host (see [`Mala`]).
-    pub mutation: Option<Mala>,
     shape: Shape,
     memory: Vec<f64>,
 }
@@ -289,7 +298,6 @@ impl EtdSampler {
         let len = workspace_len(&shape).ok_or(Error::ZeroSize)?;
         Ok(EtdSampler {
             config,
-            mutation: None,
             shape,
             memory: std::vec![0.0; len],
         })
@@ -302,12 +310,12 @@ impl ParticleSampler for EtdSampler {
         x: &mut [f64],
         target: &mut dyn Problem,
         rng: &mut DefaultRng,
-    ) -> Result<f64, Error> {
+    ) -> Result<StepInfo, Error> {
         let mut ws = Workspace::from_memory(self.shape, &mut self.memory)?;
         let stats = ws.step(&self.config, x, target, rng)?;
-        match &mut self.mutation {
-            Some(mala) => mala.step(x, target, rng),
-            None => Ok(stats.acceptance_rate),
-        }
+        Ok(StepInfo {
+            acceptance: (self.config.mutation.steps > 0).then_some(stats.acceptance_rate),
+            weight_ess: Some(stats.weight_ess),
+        })
     }
 }

@@ -6,7 +6,7 @@
 //! Every method starts from the same `N(0, init_std^2 I)` ensemble for a given seed (seeds
 //! `1..=K`), uses the same particle count and target interface, and is timed on its steps only.
 
-use crate::host::baselines::{EtdSampler, Langevin, Mala, ParticleSampler, Svgd};
+use crate::host::baselines::{EtdSampler, Langevin, Mala, ParticleSampler, StepInfo, Svgd};
 use crate::host::bayes::{load_split, Bnn, LogisticRegression};
 use crate::host::boltzmann::{DoubleWell, Dw4};
 use crate::host::metrics::{
@@ -15,7 +15,7 @@ use crate::host::metrics::{
 use crate::host::problem::Problem;
 use crate::host::targets::{Banana, DiagonalGaussian, Funnel, GaussianMixture, Pointwise};
 use crate::rng::fill_normal;
-use crate::{Config, Coupling, DefaultRng, Shape};
+use crate::{Config, Coupling, DefaultRng, Mutation, Shape};
 use rand_core::SeedableRng;
 use std::boxed::Box;
 use std::path::{Path, PathBuf};
@@ -72,6 +72,7 @@ pub const METHODS: &[&str] = &[
     "etd-unbalanced",
     "etd-gibbs",
     "etd-mut",
+    "etd-unbalanced-mut",
     "svgd",
     "ula",
     "mala",
@@ -79,11 +80,9 @@ pub const METHODS: &[&str] = &[
 
 /// The default method list of most targets. One balanced ETD step costs far more than a
 /// baseline step (an `N x NM` Sinkhorn solve, about 0.1-0.2 s on a shared 2-core machine), so
-/// the variant sweep runs on the 2-D grid mixture only; `--methods` runs any list anywhere.
+/// the longer variant lists run on the grid mixture, BLR and `N(0, I_50)` only; `--methods` runs
+/// any list anywhere.
 const STANDARD: &[&str] = &["etd", "etd-gibbs", "svgd", "ula", "mala"];
-
-/// The methods of the data targets, whose ETD steps are the most expensive.
-const DATA_METHODS: &[&str] = &["etd", "svgd", "ula", "mala"];
 
 /// ETD's default step `alpha` (ALGORITHM.md).
 const ALPHA: f64 = 0.05;
@@ -117,7 +116,15 @@ pub const TARGETS: &[TargetSpec] = &[
     TargetSpec {
         reference: ReferenceKind::Moments("blr"),
         minibatch: true,
-        methods: DATA_METHODS,
+        methods: &[
+            "etd",
+            "etd-unbalanced",
+            "etd-mut",
+            "etd-unbalanced-mut",
+            "svgd",
+            "ula",
+            "mala",
+        ],
         ..spec(
             "blr",
             "logistic regression, breast cancer (WDBC), d = 31",
@@ -128,7 +135,15 @@ pub const TARGETS: &[TargetSpec] = &[
         )
     },
     TargetSpec {
-        methods: &["etd", "etd-gibbs", "etd-mut", "svgd", "ula", "mala"],
+        methods: &[
+            "etd",
+            "etd-unbalanced",
+            "etd-gibbs",
+            "etd-mut",
+            "svgd",
+            "ula",
+            "mala",
+        ],
         ..spec("gauss-50d", "N(0, I_50)", 300, 2.0, 0.05, 0.1)
     },
     spec("gauss-10d", "N(0, I_10)", 300, 2.0, 0.05, 0.1),
@@ -245,6 +260,7 @@ pub fn method_label(method: &str, spec: &TargetSpec) -> &'static str {
         "etd-unbalanced" => "ETD unbalanced (rho 1)",
         "etd-gibbs" => "ETD gibbs",
         "etd-mut" => "ETD + MALA mutation (5 steps)",
+        "etd-unbalanced-mut" => "ETD unbalanced (rho 1) + MALA mutation (5 steps)",
         "svgd" => "SVGD",
         "ula" if spec.minibatch => "SGLD (batch 32)",
         "ula" => "ULA",
@@ -265,6 +281,12 @@ pub fn sampler(
         alpha: spec.etd_alpha,
         ..Config::default()
     };
+    let unbalanced = Coupling::Unbalanced { rho: 1.0 };
+    // ETD-SMC: the kernel's MALA mutation after every transport step.
+    let mutation = Mutation {
+        steps: MUTATION_STEPS,
+        step_size: spec.step_size,
+    };
     let config = match method {
         "etd" => base,
         "etd-free" => Config {
@@ -272,14 +294,19 @@ pub fn sampler(
             ..base
         },
         "etd-unbalanced" => Config {
-            coupling: Coupling::Unbalanced { rho: 1.0 },
+            coupling: unbalanced,
             ..base
         },
         "etd-gibbs" => Config {
             coupling: Coupling::Gibbs,
             ..base
         },
-        "etd-mut" => base,
+        "etd-mut" => Config { mutation, ..base },
+        "etd-unbalanced-mut" => Config {
+            coupling: unbalanced,
+            mutation,
+            ..base
+        },
         "svgd" => return Ok(Box::new(Svgd::new(spec.svgd_rate, 5.0))),
         "ula" => {
             return Ok(Box::new(Langevin {
@@ -296,15 +323,7 @@ pub fn sampler(
         other => return Err(format!("unknown method {other:?}; known: {METHODS:?}")),
     };
     let shape = Shape::new(spec.particles, spec.proposals, dim);
-    let mut etd = EtdSampler::new(shape, config).map_err(|e| e.to_string())?;
-    // ETD-SMC: the mutation runs as host MALA steps after the kernel's step (see `Mala`).
-    if method == "etd-mut" {
-        etd.mutation = Some(Mala {
-            step_size: spec.step_size,
-            steps: MUTATION_STEPS,
-            warm_up: 0,
-        });
-    }
+    let etd = EtdSampler::new(shape, config).map_err(|e| e.to_string())?;
     Ok(Box::new(etd))
 }
 
@@ -464,6 +483,9 @@ pub struct Metrics {
     pub log_lik: Option<f64>,
     /// Test RMSE of the predictive mean (regression).
     pub rmse: Option<f64>,
+    /// ETD's importance-weight ESS `1 / sum_j b_j^2` (of `P = N M`), mean over the second half
+    /// of the run.
+    pub weight_ess: Option<f64>,
     /// Wall time per iteration in milliseconds (steps only).
     pub ms_per_iter: Option<f64>,
 }
@@ -508,6 +530,7 @@ pub const FIELDS: &[Field] = &[
     field("accuracy", "test acc.", |m| m.accuracy, 4, true),
     field("log_lik", "test LL", |m| m.log_lik, 4, true),
     field("rmse", "test RMSE", |m| m.rmse, 4, true),
+    field("weight_ess", "weight ESS", |m| m.weight_ess, 3, true),
     field("ms_per_iter", "ms / iter", |m| m.ms_per_iter, 3, true),
 ];
 
@@ -653,11 +676,21 @@ pub fn run_one(
     let mut elapsed = std::time::Duration::ZERO;
     let mut failed = false;
     let mut reported = 0;
+    let mut ess = Vec::new();
     for it in 1..=iterations {
         let start = std::time::Instant::now();
         let result = sampler.step(&mut x, problem, &mut rng);
         elapsed += start.elapsed();
         failed = result.is_err();
+        if let Ok(StepInfo {
+            weight_ess: Some(w),
+            ..
+        }) = result
+        {
+            if 2 * it > iterations {
+                ess.push(w);
+            }
+        }
         if !failed && (it % every == 0 || it == iterations) {
             curve.push((it, curve_metric(problem, reference, &x)));
         }
@@ -672,6 +705,7 @@ pub fn run_one(
     }
     let metrics = (!failed).then(|| Metrics {
         ms_per_iter: Some(elapsed.as_secs_f64() * 1e3 / iterations as f64),
+        weight_ess: Summary::of(&ess).map(|s| s.mean),
         ..evaluate(problem, reference, &x)
     });
     Ok(RunOutcome {
@@ -1171,7 +1205,9 @@ pub fn long_mala(
     for it in 1..=run.burn_in + run.steps {
         let rate = mala
             .step(&mut x, problem, &mut rng)
-            .map_err(|e| format!("reference MALA step {it}: {e}"))?;
+            .map_err(|e| format!("reference MALA step {it}: {e}"))?
+            .acceptance
+            .unwrap_or(0.0);
         if it <= run.burn_in {
             window += rate;
             if it % 50 == 0 {
