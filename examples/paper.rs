@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example paper -- [--target NAME[,NAME..]] [--methods LIST] [--seeds K]
-//!     [--iterations N] [--quick] [--out DIR] [--make-reference]
+//!     [--iterations N] [--proposals M] [--quick] [--out DIR] [--make-reference]
 //! ```
 //!
 //! Writes `DIR/results.json`, `DIR/results.md`, `DIR/scatter-TARGET.png` for 2-D targets and
@@ -49,6 +49,9 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             "--seeds" => cli.options.seeds = Some(value()?.parse().map_err(|e| format!("{e}"))?),
             "--iterations" => {
                 cli.options.iterations = Some(value()?.parse().map_err(|e| format!("{e}"))?)
+            }
+            "--proposals" => {
+                cli.options.proposals = Some(value()?.parse().map_err(|e| format!("{e}"))?)
             }
             "--out" => cli.out = PathBuf::from(value()?),
             "--quick" => cli.options.quick = true,

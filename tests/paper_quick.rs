@@ -50,6 +50,16 @@ fn quick_run_is_complete_and_sane() {
         assert!(m.accuracy.is_some_and(|a| a > 0.85), "{m:?}");
         assert!(m.mean_error.is_some());
     }
+    // The weight ESS is ETD's alone and lies in [1, P].
+    let pool = (QUICK.3 * QUICK.4) as f64;
+    for row in &report.rows {
+        for m in &row.per_seed {
+            match m.weight_ess {
+                Some(w) => assert!(row.method.starts_with("etd") && (1.0..=pool).contains(&w)),
+                None => assert!(!row.method.starts_with("etd"), "{}", row.method),
+            }
+        }
+    }
     let table = markdown(&report);
     assert_eq!(table.lines().count(), 2 + report.rows.len());
     let text = json(&report, "test");

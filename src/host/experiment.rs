@@ -826,6 +826,8 @@ pub struct Options {
     pub seeds: Option<u64>,
     /// Iterations override.
     pub iterations: Option<usize>,
+    /// ETD proposals per particle `M` override.
+    pub proposals: Option<usize>,
     /// The quick mode: a few targets, methods and iterations (about half a minute).
     pub quick: bool,
     /// Directory of the datasets and `reference/`.
@@ -839,6 +841,7 @@ impl Default for Options {
             methods: None,
             seeds: None,
             iterations: None,
+            proposals: None,
             quick: false,
             data_dir: default_data_dir(),
         }
@@ -892,15 +895,11 @@ pub fn plan(options: &Options) -> Result<Vec<(TargetSpec, Vec<String>, usize)>, 
                 (None, true) => spec.iterations.min(QUICK.2),
                 (None, false) => spec.iterations,
             };
-            let spec = if options.quick {
-                TargetSpec {
-                    particles: QUICK.3,
-                    proposals: QUICK.4,
-                    ..*spec
-                }
-            } else {
-                *spec
-            };
+            let mut spec = *spec;
+            if options.quick {
+                (spec.particles, spec.proposals) = (QUICK.3, QUICK.4);
+            }
+            spec.proposals = options.proposals.unwrap_or(spec.proposals);
             Ok((spec, methods, iterations))
         })
         .collect()
