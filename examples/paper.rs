@@ -182,9 +182,10 @@ fn write_outputs(cli: &Cli, report: &Report, command: &str, table: &str) -> Resu
 
 type PlotResult = Result<(), Box<dyn std::error::Error>>;
 
-/// A distinct colour per method (by its index in the runner's method list).
+/// A distinct colour per method (by its index in the runner's method list; the array length
+/// makes a new method without a colour a compile error).
 fn method_color(method: &str) -> RGBColor {
-    const PALETTE: [RGBColor; 8] = [
+    const PALETTE: [RGBColor; experiment::METHODS.len()] = [
         RGBColor(214, 39, 40),
         RGBColor(255, 127, 14),
         RGBColor(148, 103, 189),
@@ -193,12 +194,13 @@ fn method_color(method: &str) -> RGBColor {
         RGBColor(31, 119, 180),
         RGBColor(44, 160, 44),
         RGBColor(23, 190, 207),
+        RGBColor(188, 189, 34),
     ];
     let k = experiment::METHODS
         .iter()
         .position(|m| *m == method)
         .unwrap_or(0);
-    PALETTE[k % PALETTE.len()]
+    PALETTE[k]
 }
 
 /// The mean metric curve of every method on `target`, log-scale.
