@@ -84,6 +84,17 @@ pub const METHODS: &[&str] = &[
 /// any list anywhere.
 const STANDARD: &[&str] = &["etd", "etd-gibbs", "svgd", "ula", "mala"];
 
+/// The three couplings and the mutation, against the baselines (grid mixture, `N(0, I_50)`).
+const COUPLINGS: &[&str] = &[
+    "etd",
+    "etd-unbalanced",
+    "etd-gibbs",
+    "etd-mut",
+    "svgd",
+    "ula",
+    "mala",
+];
+
 /// ETD's default step `alpha` (ALGORITHM.md).
 const ALPHA: f64 = 0.05;
 
@@ -91,15 +102,7 @@ const ALPHA: f64 = 0.05;
 /// `N = 100`, `M = 25` unless stated.
 pub const TARGETS: &[TargetSpec] = &[
     TargetSpec {
-        methods: &[
-            "etd",
-            "etd-unbalanced",
-            "etd-gibbs",
-            "etd-mut",
-            "svgd",
-            "ula",
-            "mala",
-        ],
+        methods: COUPLINGS,
         ..spec(
             "grid4",
             "2-D 4-mode grid, means (+-3, +-3), unit std",
@@ -135,15 +138,7 @@ pub const TARGETS: &[TargetSpec] = &[
         )
     },
     TargetSpec {
-        methods: &[
-            "etd",
-            "etd-unbalanced",
-            "etd-gibbs",
-            "etd-mut",
-            "svgd",
-            "ula",
-            "mala",
-        ],
+        methods: COUPLINGS,
         ..spec("gauss-50d", "N(0, I_50)", 300, 2.0, 0.05, 0.1)
     },
     spec("gauss-10d", "N(0, I_10)", 300, 2.0, 0.05, 0.1),
