@@ -5,16 +5,18 @@
 //! ```text
 //! cargo run --release --example paper -- [--target NAME[,NAME..]] [--methods LIST] [--seeds K]
 //!     [--iterations N] [--proposals M] [--quick] [--out DIR] [--make-reference]
+//!     [--check-reference]
 //! ```
 //!
 //! Writes `DIR/results.json`, `DIR/results.md`, `DIR/scatter-TARGET.png` for 2-D targets and
 //! `DIR/curve-TARGET.png` (default `DIR = target/paper`). `--quick` runs a small subset in
 //! about half a minute (the test `tests/paper_quick.rs` runs the same code in-process).
-//! `--make-reference` regenerates `data/reference/` (long MALA runs) instead.
+//! `--make-reference` regenerates `data/reference/` (long MALA runs) instead;
+//! `--check-reference` checks the BLR reference with preconditioned MALA from other starts.
 
 use entropic_transport::host::experiment::{
-    self, build, json, make_reference, markdown, method_label, target_spec, Event, Options, Report,
-    REFERENCE_SAMPLES,
+    self, build, check_blr_reference, json, make_reference, markdown, method_label, target_spec,
+    Event, Options, Report, REFERENCE_SAMPLES,
 };
 use entropic_transport::DefaultRng;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -31,6 +33,7 @@ struct Cli {
     options: Options,
     out: PathBuf,
     make_reference: bool,
+    check_reference: bool,
 }
 
 fn parse(args: &[String]) -> Result<Cli, String> {
@@ -38,6 +41,7 @@ fn parse(args: &[String]) -> Result<Cli, String> {
         options: Options::default(),
         out: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/paper")),
         make_reference: false,
+        check_reference: false,
     };
     let list = |v: &str| v.split(',').map(str::to_string).collect::<Vec<_>>();
     let mut it = args.iter();
@@ -56,6 +60,7 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             "--out" => cli.out = PathBuf::from(value()?),
             "--quick" => cli.options.quick = true,
             "--make-reference" => cli.make_reference = true,
+            "--check-reference" => cli.check_reference = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -92,6 +97,20 @@ fn main() -> ExitCode {
         }
     };
     let (bar, mut callback) = progress_bar();
+    if cli.check_reference {
+        let result = check_blr_reference(&cli.options.data_dir, &mut callback);
+        bar.finish_and_clear();
+        return match result {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if cli.make_reference {
         let result = make_reference(&cli.options.data_dir, &mut callback);
         bar.finish_and_clear();
