@@ -149,6 +149,8 @@ trait RowModel {
     fn prior(&self, theta: &[f64], grad: Option<&mut [f64]>) -> f64;
     /// Minibatch size for SGLD.
     fn batch(&self) -> usize;
+    /// Reusable buffer for minibatch indices.
+    fn scratch(&mut self) -> &mut Vec<usize>;
 
     fn log_post(&self, theta: &[f64], rows: &Rows, mut grad: Option<&mut [f64]>) -> f64 {
         if let Some(g) = grad.as_deref_mut() {
@@ -262,28 +264,33 @@ impl RowModel for LogisticRegression {
     fn batch(&self) -> usize {
         self.batch
     }
+
+    fn scratch(&mut self) -> &mut Vec<usize> {
+        &mut self.scratch
+    }
 }
 
 row_model_problem!(LogisticRegression);
 
-/// Minibatch score of a `RowModel` into `out` (count, d), using `scratch` for the indices.
+/// Minibatch score of a `RowModel` at `x` (count, dim) into `out` (count, dim).
 fn minibatch_score<M: RowModel>(
-    model: &M,
-    scratch: &mut Vec<usize>,
+    model: &mut M,
     x: &[f64],
     dim: usize,
     out: &mut [f64],
     rng: &mut DefaultRng,
 ) {
+    let mut scratch = core::mem::take(model.scratch());
     let rows = model.train().rows();
     for (p, o) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-        minibatch(rows, scratch, model.batch(), rng);
+        minibatch(rows, &mut scratch, model.batch(), rng);
         let sel = Rows {
-            index: Some(scratch),
+            index: Some(&scratch),
             count: rows,
         };
         model.log_post(p, &sel, Some(o));
     }
+    *model.scratch() = scratch;
 }
 
 impl Problem for LogisticRegression {
@@ -297,9 +304,8 @@ impl Problem for LogisticRegression {
         out: &mut [f64],
         rng: &mut DefaultRng,
     ) -> Result<(), i32> {
-        let mut scratch = core::mem::take(&mut self.scratch);
-        minibatch_score(self, &mut scratch, x, self.dim(), out, rng);
-        self.scratch = scratch;
+        let dim = self.dim();
+        minibatch_score(self, x, dim, out, rng);
         Ok(())
     }
 
@@ -443,6 +449,10 @@ impl RowModel for Bnn {
     fn batch(&self) -> usize {
         self.batch
     }
+
+    fn scratch(&mut self) -> &mut Vec<usize> {
+        &mut self.scratch
+    }
 }
 
 row_model_problem!(Bnn);
@@ -458,9 +468,8 @@ impl Problem for Bnn {
         out: &mut [f64],
         rng: &mut DefaultRng,
     ) -> Result<(), i32> {
-        let mut scratch = core::mem::take(&mut self.scratch);
-        minibatch_score(self, &mut scratch, x, self.dim(), out, rng);
-        self.scratch = scratch;
+        let dim = self.dim();
+        minibatch_score(self, x, dim, out, rng);
         Ok(())
     }
 

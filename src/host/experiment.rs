@@ -10,7 +10,7 @@ use crate::host::baselines::{EtdSampler, Langevin, Mala, ParticleSampler, StepIn
 use crate::host::bayes::{load_split, Bnn, LogisticRegression};
 use crate::host::boltzmann::{DoubleWell, Dw4};
 use crate::host::metrics::{
-    energy_distance_to, mean, median, mode_coverage, self_term, sliced_w2, variance,
+    distance, energy_distance_to, mean, median, mode_coverage, self_term, sliced_w2, variance,
 };
 use crate::host::problem::Problem;
 use crate::host::targets::{Banana, DiagonalGaussian, Funnel, GaussianMixture, Pointwise};
@@ -562,13 +562,7 @@ pub fn evaluate(problem: &dyn Problem, reference: &Reference, x: &[f64]) -> Metr
     }
     if let (Some(rm), Some(rv)) = (&reference.mean, &reference.var) {
         let (em, ev) = (mean(&f, fdim), variance(&f, fdim));
-        m.mean_error = Some(
-            em.iter()
-                .zip(rm)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>()
-                .sqrt(),
-        );
+        m.mean_error = Some(distance(&em, rm));
         let ratios: Vec<f64> = ev.iter().zip(rv).map(|(a, b)| a / b).collect();
         m.var_ratio = Some(median(&ratios));
         m.var_ratio_min = ratios.iter().copied().reduce(f64::min);
@@ -1416,12 +1410,7 @@ pub fn check_blr_reference(
         sums.iter_mut().for_each(|s| *s /= kept_per_chain);
         let chain_means = affine.to_x(&sums);
         let pooled = mean(&chain_means, d);
-        let error = pooled
-            .iter()
-            .zip(&target_mean)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>()
-            .sqrt();
+        let error = distance(&pooled, &target_mean);
         let se = (0..d)
             .map(|k| {
                 let column: Vec<f64> = (0..run.chains).map(|c| chain_means[c * d + k]).collect();

@@ -25,13 +25,21 @@ pub fn variance(x: &[f64], dim: usize) -> Vec<f64> {
     v
 }
 
+/// Euclidean distance `|a - b|` of two points of the same length.
+pub fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (p - q) * (p - q))
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// Mean Euclidean distance over all pairs `(x_i, y_j)`, including `i == j` for `x == y`.
 fn mean_distance(x: &[f64], y: &[f64], dim: usize) -> f64 {
     let mut total = 0.0;
     for a in x.chunks_exact(dim) {
         for b in y.chunks_exact(dim) {
-            let sq: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
-            total += sq.sqrt();
+            total += distance(a, b);
         }
     }
     total / ((x.len() / dim) * (y.len() / dim)) as f64
