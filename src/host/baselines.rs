@@ -3,8 +3,9 @@
 //! loop; `Etd` joins them through [`EtdSampler`].
 
 use crate::host::problem::Problem;
-use crate::rng::{fill_normal, uniform};
-use crate::{workspace_len, Config, DefaultRng, Error, Shape, Workspace};
+use crate::mutate::{mutate, MutationBuffers};
+use crate::rng::fill_normal;
+use crate::{workspace_len, Config, DefaultRng, Error, Mutation, Shape, Workspace};
 use std::vec::Vec;
 
 /// One iteration of a particle method on `x` (N, d) in place.
@@ -189,10 +190,8 @@ impl ParticleSampler for Langevin {
 }
 
 /// The Metropolis-adjusted Langevin algorithm on independent chains: `steps` MH steps per
-/// iteration with the proposal `y = x + h s(x) + sqrt(2h) xi` and the acceptance ratio
-/// `pi(y) q(x | y) / (pi(x) q(y | x))`, `log q(b | a) = -|b - a - h s(a)|^2 / (4h)`.
-///
-/// A host implementation, independent of the kernel's `mutate` stage.
+/// iteration with the proposal `y = x + h s(x) + sqrt(2h) xi`, run by the kernel's
+/// [`mutate`] stage, plus a step-size warm-up.
 #[derive(Clone, Copy, Debug)]
 pub struct Mala {
     /// Step size `h`.
@@ -204,34 +203,6 @@ pub struct Mala {
     pub warm_up: usize,
 }
 
-impl Mala {
-    /// `log q(to | from)` up to its constant.
-    fn log_q(to: &[f64], from: &[f64], score_from: &[f64], h: f64) -> f64 {
-        let sq: f64 = to
-            .iter()
-            .zip(from)
-            .zip(score_from)
-            .map(|((t, f), s)| (t - f - h * s) * (t - f - h * s))
-            .sum();
-        -sq / (4.0 * h)
-    }
-}
-
-/// `log pi` and score of `x` (count, d), checked.
-fn density_and_score(
-    target: &mut dyn Problem,
-    x: &[f64],
-    log_pi: &mut [f64],
-    score: &mut [f64],
-) -> Result<(), Error> {
-    let d = target.dim();
-    target.log_density(x, d, log_pi).map_err(Error::Target)?;
-    if log_pi.iter().any(|v| v.is_nan() || *v == f64::INFINITY) {
-        return Err(Error::NonFiniteDensity);
-    }
-    full_score(target, x, score)
-}
-
 impl ParticleSampler for Mala {
     fn step(
         &mut self,
@@ -241,32 +212,24 @@ impl ParticleSampler for Mala {
     ) -> Result<StepInfo, Error> {
         let d = target.dim();
         let n = x.len() / d;
-        let h = self.step_size;
-        let (mut lp_x, mut lp_y) = (std::vec![0.0; n], std::vec![0.0; n]);
-        let (mut s_x, mut s_y) = (std::vec![0.0; n * d], std::vec![0.0; n * d]);
-        let mut y = std::vec![0.0; n * d];
-        density_and_score(target, x, &mut lp_x, &mut s_x)?;
-        let mut accepted = 0usize;
-        for _ in 0..self.steps {
-            fill_normal(rng, &mut y);
-            for ((yv, xv), sv) in y.iter_mut().zip(x.iter()).zip(&s_x) {
-                *yv = xv + h * sv + (2.0 * h).sqrt() * *yv;
-            }
-            density_and_score(target, &y, &mut lp_y, &mut s_y)?;
-            for i in 0..n {
-                let r = i * d..(i + 1) * d;
-                let log_ratio = lp_y[i] - lp_x[i]
-                    + Self::log_q(&x[r.clone()], &y[r.clone()], &s_y[r.clone()], h)
-                    - Self::log_q(&y[r.clone()], &x[r.clone()], &s_x[r.clone()], h);
-                if uniform::<f64, _>(rng).ln() < log_ratio {
-                    x[r.clone()].copy_from_slice(&y[r.clone()]);
-                    s_x[r.clone()].copy_from_slice(&s_y[r]);
-                    lp_x[i] = lp_y[i];
-                    accepted += 1;
-                }
-            }
-        }
-        let rate = accepted as f64 / (n * self.steps.max(1) as usize) as f64;
+        let (mut proposal, mut score, mut score_proposal) = (
+            std::vec![0.0; n * d],
+            std::vec![0.0; n * d],
+            std::vec![0.0; n * d],
+        );
+        let (mut log_pi, mut log_pi_proposal) = (std::vec![0.0; n], std::vec![0.0; n]);
+        let buffers = MutationBuffers {
+            proposal: &mut proposal,
+            score: &mut score,
+            score_proposal: &mut score_proposal,
+            log_pi: &mut log_pi,
+            log_pi_proposal: &mut log_pi_proposal,
+        };
+        let mutation = Mutation {
+            steps: self.steps,
+            step_size: self.step_size,
+        };
+        let rate = mutate(x, d, &mutation, target, buffers, rng)?;
         if self.warm_up > 0 {
             self.warm_up -= 1;
             if rate > 0.65 {
