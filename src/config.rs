@@ -69,8 +69,26 @@ pub enum Update {
 pub struct Mutation<T> {
     /// MH steps per particle and iteration (`K`); 0 turns mutation off (the default).
     pub steps: u32,
-    /// Step size `h`: MALA proposes `x + h s(x) + sqrt(2h) xi`, random-walk MH `x + sqrt(2h) xi`.
+    /// Step size `h`: MALA proposes `x + h s(x) + sqrt(2h) xi`, random-walk MH `x + sqrt(2h) xi`
+    /// (in whitened coordinates when preconditioning).
     pub step_size: T,
+}
+
+/// Optional preconditioning by the ensemble's own covariance (a project extension; see
+/// [`crate::precondition`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Precondition<T> {
+    /// Isotropic proposals and the Euclidean cost, as in ALGORITHM.md (the default).
+    Off,
+    /// Every stage runs in coordinates whitened by `Sigma`, the ensemble covariance averaged
+    /// over steps with weight `rate` in (0, 1] per step (1: this step's covariance only; 0.1
+    /// averages over about ten steps). `alpha`, `sigma` and the mutation's `step_size` are
+    /// then in whitened units, where the target has roughly unit scale.
+    Ensemble {
+        /// Weight of the current ensemble in the running covariance.
+        rate: T,
+    },
 }
 
 /// Algorithm parameters of one ETD iteration. `Config::default()` gives ALGORITHM.md's defaults.
@@ -104,6 +122,8 @@ pub struct Config<T> {
     /// Cap each importance weight at `sqrt(P)` times the mean weight (truncated importance
     /// sampling; default `true`, a project choice: see the README's measurements).
     pub truncate_weights: bool,
+    /// Whitening by the ensemble covariance (default off).
+    pub precondition: Precondition<T>,
 }
 
 impl<T: Real> Default for Config<T> {
@@ -125,6 +145,7 @@ impl<T: Real> Default for Config<T> {
             },
             warm_start: true,
             truncate_weights: true,
+            precondition: Precondition::Off,
         }
     }
 }
@@ -168,6 +189,11 @@ impl<T: Real> Config<T> {
         }
         if self.mutation.steps > 0 && !is_positive(self.mutation.step_size) {
             return Err(Error::InvalidMutationStepSize);
+        }
+        if let Precondition::Ensemble { rate } = self.precondition {
+            if !(rate > T::ZERO && rate <= T::ONE) {
+                return Err(Error::InvalidPreconditionRate);
+            }
         }
         Ok(())
     }

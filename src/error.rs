@@ -27,6 +27,8 @@ pub enum Error {
     InvalidDamping,
     /// The mutation step size is not finite and > 0 while mutation steps are requested.
     InvalidMutationStepSize,
+    /// The preconditioner's `rate` is outside (0, 1].
+    InvalidPreconditionRate,
     /// The particle slice does not hold `n_particles * dim` values.
     ParticlesLength {
         /// Required length.
@@ -47,6 +49,8 @@ pub enum Error {
     NonFiniteInput,
     /// The pairwise cost overflowed (particles or proposals too far apart for the type).
     NonFiniteCost,
+    /// The preconditioner's ensemble covariance overflowed or could not be factored.
+    NonFiniteCovariance,
     /// The log-density returned NaN or `+inf` (`-inf` is allowed: zero density).
     NonFiniteDensity,
     /// The score returned NaN or an infinity.
@@ -74,6 +78,7 @@ impl fmt::Display for Error {
             Error::InvalidMutationStepSize => {
                 f.write_str("mutation step size must be finite and > 0")
             }
+            Error::InvalidPreconditionRate => f.write_str("precondition rate must lie in (0, 1]"),
             Error::ParticlesLength { expected, found } => {
                 write!(f, "particles hold {found} values, expected {expected}")
             }
@@ -83,6 +88,9 @@ impl fmt::Display for Error {
             Error::NonFiniteParticles => f.write_str("a particle coordinate is not finite"),
             Error::NonFiniteInput => f.write_str("a Sinkhorn input is NaN or +inf"),
             Error::NonFiniteCost => f.write_str("the pairwise cost overflowed"),
+            Error::NonFiniteCovariance => {
+                f.write_str("the ensemble covariance overflowed or could not be factored")
+            }
             Error::NonFiniteDensity => f.write_str("the log-density returned NaN or +inf"),
             Error::NonFiniteScore => f.write_str("the score returned a non-finite value"),
             Error::AllWeightsZero => f.write_str("every proposal has zero density"),

@@ -5,6 +5,7 @@
 //!
 //! | stage | module | what it does |
 //! |---|---|---|
+//! | 0 precondition | [`precondition`] | optional: whiten by the running ensemble covariance |
 //! | 1 propose | [`propose`] | `M` Gaussian proposals around each (score-shifted) particle |
 //! | 2 weigh | [`weights`] | importance weights `b ∝ pi / q` against the pooled proposal density |
 //! | 3-4 cost, normalise | [`cost`] | `C = |x - y|^2 / 2`, divided by its median |
@@ -17,13 +18,13 @@
 //!
 //! ## Memory
 //!
-//! Everything lives in one workspace of `N*P + P*(d + 4) + N*(5d + 5)` scalars
+//! Everything lives in one workspace of `N*P + P*(d + 4) + N*(6d + 5) + 2d(d + 2)` scalars
 //! ([`workspace_len`]), with `P = N*M`; the `N x P` cost matrix dominates.
 //!
 //! | N | M | d | P | f32 bytes | f64 bytes |
 //! |---|---|---|---|---|---|
-//! | 32 | 4 | 2 | 128 | 21 376 | 42 752 |
-//! | 100 | 25 | 2 | 2 500 | 1 066 000 | 2 132 000 |
+//! | 32 | 4 | 2 | 128 | 21 696 | 43 392 |
+//! | 100 | 25 | 2 | 2 500 | 1 066 864 | 2 133 728 |
 //!
 //! ## Example
 //!
@@ -63,6 +64,7 @@ pub mod exp;
 pub mod host;
 pub mod lse;
 pub mod mutate;
+pub mod precondition;
 pub mod propose;
 mod real;
 pub mod rng;
@@ -72,7 +74,7 @@ mod target;
 pub mod update;
 pub mod weights;
 
-pub use config::{Config, Coupling, Mutation, Shape, Update};
+pub use config::{Config, Coupling, Mutation, Precondition, Shape, Update};
 pub use error::Error;
 pub use real::Real;
 pub use rng::DefaultRng;

@@ -34,6 +34,8 @@ pub trait Real:
     const INFINITY: Self;
     /// Negative infinity: the log of a zero weight.
     const NEG_INFINITY: Self;
+    /// Machine epsilon: the gap between 1 and the next value of the type.
+    const EPSILON: Self;
     /// Random bits in a uniform draw: the stored mantissa width (23 for `f32`, 52 for `f64`),
     /// so that `(k + 1/2) / 2^bits` is exact and strictly inside (0, 1).
     const UNIFORM_BITS: u32;
@@ -102,6 +104,7 @@ macro_rules! libm_real {
             const ONE: Self = 1.0;
             const INFINITY: Self = <$t>::INFINITY;
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
+            const EPSILON: Self = <$t>::EPSILON;
             const UNIFORM_BITS: u32 = $bits;
 
             #[inline(always)]

@@ -8,22 +8,26 @@
 use crate::cost::normalised_cost;
 use crate::error::check_len;
 use crate::mutate::{mutate, MutationBuffers};
+use crate::precondition::{preconditioner_len, Preconditioner};
 use crate::propose::propose;
 use crate::real::is_nan_or_pos_inf;
 use crate::sinkhorn::{solve, SinkhornStats};
-use crate::target::{eval_log_density, eval_score};
+use crate::target::{eval_log_density, eval_score, Erased};
 use crate::update::update;
 use crate::weights::log_weights;
-use crate::{Config, Error, Real, Shape, Target};
+use crate::{Config, Error, Precondition, Real, Shape, Target};
 use rand_core::Rng;
 
-/// Per-particle rows in the workspace: means, scores, next positions, and the mutation's
-/// proposals and proposal scores.
-const PARTICLE_ROWS: usize = 5;
+/// Per-particle rows in the workspace: means, scores, next positions, the mutation's proposals
+/// and proposal scores, and the whitened particles.
+const PARTICLE_ROWS: usize = 6;
 /// Per-particle scalars: `log a`, `u`, Sinkhorn row scratch, and the mutation's two `log pi`.
 const PARTICLE_SCALARS: usize = 5;
 /// Per-proposal scalars: `v`, `log pi`, `log b`, Sinkhorn column scratch.
 const POOL_SCALARS: usize = 4;
+/// Vectors of length d in the preconditioner: mean, one point, one score, and a row whose first
+/// value is the running covariance's weight.
+const PRECONDITIONER_VECTORS: usize = 4;
 
 /// What one ETD iteration did (see ALGORITHM.md, "Per-iteration diagnostics").
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,7 +35,8 @@ const POOL_SCALARS: usize = 4;
 pub struct StepStats<T> {
     /// Iterations, convergence and final marginal error of the coupling.
     pub sinkhorn: SinkhornStats<T>,
-    /// Median pairwise cost the cost was divided by (squared distance units / 2).
+    /// Median pairwise cost the cost was divided by (squared distance units / 2, whitened
+    /// when preconditioning).
     pub cost_scale: T,
     /// Weight ESS `1 / sum_j b_j^2`, in [1, P].
     pub weight_ess: T,
@@ -42,7 +47,8 @@ pub struct StepStats<T> {
 }
 
 /// Values of caller memory a [`Workspace`] of this shape needs:
-/// `N*P + P*(d + 4) + N*(5d + 5)` with `P = N*M`; `None` if a size is zero or it overflows.
+/// `N*P + P*(d + 4) + N*(6d + 5) + 2d(d + 2)` with `P = N*M`; `None` if a size is zero or
+/// it overflows.
 pub fn workspace_len(shape: &Shape) -> Option<usize> {
     shape.validate().ok()?;
     let (n, d) = (shape.n_particles, shape.dim);
@@ -54,13 +60,26 @@ pub fn workspace_len(shape: &Shape) -> Option<usize> {
             .checked_mul(d)?
             .checked_add(PARTICLE_SCALARS)?,
     )?;
-    cost.checked_add(pool)?.checked_add(particles)
+    cost.checked_add(pool)?
+        .checked_add(particles)?
+        .checked_add(preconditioner_len(d)?)
 }
 
-/// The buffers of one ETD iteration over caller memory, plus the warm-start potentials that
-/// persist from one step to the next. Keep it alive across steps.
+/// The buffers of one ETD iteration over caller memory, plus the state that persists from one
+/// step to the next (warm-start potentials, the preconditioner's running covariance). Keep it
+/// alive across steps.
 pub struct Workspace<'a, T> {
     shape: Shape,
+    /// The stages' buffers.
+    stages: Stages<'a, T>,
+    /// The particles in whitened coordinates (N, d), when preconditioning.
+    whitened: &'a mut [T],
+    /// The running covariance, its factor and mean.
+    preconditioner: Preconditioner<'a, T>,
+}
+
+/// The buffers of stages 1-7, all in the coordinates the step runs in.
+struct Stages<'a, T> {
     /// `log a_i = -ln N` (N).
     log_a: &'a mut [T],
     /// Scaled row potential `u = f / eps` (N), the warm start.
@@ -106,9 +125,10 @@ impl<'a, T: Real> Workspace<'a, T> {
     }
 
     /// Re-attaches to `memory` of [`workspace_len`] values without zeroing it, keeping the
-    /// warm-start potentials of an earlier workspace over the same memory and shape (the C ABI
-    /// does this at every step). Any other contents are safe: NaN or `+inf` potentials are reset
-    /// to 0 and every other buffer is written before it is read.
+    /// warm-start potentials and the running covariance of an earlier workspace over the same
+    /// memory and shape (the C ABI does this at every step). Any other contents are safe: NaN or
+    /// `+inf` potentials are reset to 0, an invalid running covariance is forgotten, and every
+    /// other buffer is written before it is read.
     pub fn from_memory(shape: Shape, memory: &'a mut [T]) -> Result<Self, Error> {
         let len = workspace_len(&shape).ok_or(Error::ZeroSize)?;
         check_len(memory.len(), len)?;
@@ -116,16 +136,26 @@ impl<'a, T: Real> Workspace<'a, T> {
         let (cost, rest) = memory.split_at_mut(n * p);
         let (proposals, rest) = rest.split_at_mut(p * d);
         let (pool_scalars, rest) = rest.split_at_mut(p * POOL_SCALARS);
-        let (particle_rows, particle_scalars) = rest.split_at_mut(n * d * PARTICLE_ROWS);
+        let (particle_rows, rest) = rest.split_at_mut(n * d * PARTICLE_ROWS);
+        let (particle_scalars, rest) = rest.split_at_mut(n * PARTICLE_SCALARS);
+        let (matrices, vectors) = rest.split_at_mut(2 * d * d);
         let workspace = Self::from_parts(
             shape,
-            cost,
-            proposals,
-            pool_scalars,
-            particle_rows,
-            particle_scalars,
+            [
+                cost,
+                proposals,
+                pool_scalars,
+                particle_rows,
+                particle_scalars,
+            ],
+            [matrices, vectors],
         );
-        for x in workspace.u.iter_mut().chain(workspace.v.iter_mut()) {
+        for x in workspace
+            .stages
+            .u
+            .iter_mut()
+            .chain(workspace.stages.v.iter_mut())
+        {
             if is_nan_or_pos_inf(*x) {
                 *x = T::ZERO;
             }
@@ -133,14 +163,13 @@ impl<'a, T: Real> Workspace<'a, T> {
         Ok(workspace)
     }
 
-    /// Splits the five groups of buffers; lengths are correct by construction at both callers.
+    /// Splits the groups of buffers: the stages' `[cost, proposals, pool scalars, particle
+    /// rows, particle scalars]` and the preconditioner's `[matrices, vectors]`; lengths are
+    /// correct by construction at both callers.
     fn from_parts(
         shape: Shape,
-        cost: &'a mut [T],
-        proposals: &'a mut [T],
-        pool_scalars: &'a mut [T],
-        particle_rows: &'a mut [T],
-        particle_scalars: &'a mut [T],
+        [cost, proposals, pool_scalars, particle_rows, particle_scalars]: [&'a mut [T]; 5],
+        [matrices, vectors]: [&'a mut [T]; 2],
     ) -> Self {
         let (n, p, d) = (shape.n_particles, shape.pool(), shape.dim);
         let mut pool = pool_scalars.chunks_exact_mut(p);
@@ -148,8 +177,7 @@ impl<'a, T: Real> Workspace<'a, T> {
         let mut scalars = particle_scalars.chunks_exact_mut(n);
         let log_a = take(&mut scalars);
         log_a.fill(-T::from_usize(n).ln());
-        Workspace {
-            shape,
+        let stages = Stages {
             log_a,
             u: take(&mut scalars),
             row_scratch: take(&mut scalars),
@@ -166,6 +194,12 @@ impl<'a, T: Real> Workspace<'a, T> {
             mutation_score: take(&mut rows),
             proposals,
             cost,
+        };
+        Workspace {
+            shape,
+            stages,
+            whitened: take(&mut rows),
+            preconditioner: Preconditioner::new(d, matrices, vectors),
         }
     }
 
@@ -176,14 +210,21 @@ impl<'a, T: Real> Workspace<'a, T> {
 
     /// Forgets the warm-start potentials, so the next Sinkhorn solve starts cold.
     pub fn reset_potentials(&mut self) {
-        self.u.fill(T::ZERO);
-        self.v.fill(T::ZERO);
+        self.stages.reset_potentials();
     }
 
-    /// One ETD iteration: propose, weigh, cost, normalise, couple, update, mutate.
+    /// Forgets the preconditioner's running covariance, so the next preconditioned step starts
+    /// from that ensemble's own covariance.
+    pub fn reset_preconditioner(&mut self) {
+        self.preconditioner.reset();
+    }
+
+    /// One ETD iteration: (precondition,) propose, weigh, cost, normalise, couple, update,
+    /// mutate.
     ///
     /// `particles` (N, d) row-major are moved in place on success; on any error they are left
-    /// exactly as they were (the generator and the warm-start potentials may have advanced).
+    /// exactly as they were (the generator, the warm-start potentials and the running
+    /// covariance may have advanced).
     pub fn step<G: Target<T> + ?Sized, R: Rng + ?Sized>(
         &mut self,
         config: &Config<T>,
@@ -203,6 +244,43 @@ impl<'a, T: Real> Workspace<'a, T> {
         if !particles.iter().all(|x| x.is_finite()) {
             return Err(Error::NonFiniteParticles);
         }
+        let mut target = Erased(target);
+        let Precondition::Ensemble { rate } = config.precondition else {
+            let stats = self
+                .stages
+                .transport(config, particles, d, &mut target, rng)?;
+            particles.copy_from_slice(self.stages.next);
+            return Ok(stats);
+        };
+        // 0. Precondition: the same stages on the whitened ensemble and target.
+        self.preconditioner.update(particles, d, rate)?;
+        self.preconditioner.whiten(particles, d, self.whitened);
+        let mut whitened_target = self.preconditioner.target(&mut target);
+        let stats = self
+            .stages
+            .transport(config, self.whitened, d, &mut whitened_target, rng)?;
+        self.preconditioner.unwhiten(self.stages.next, d, particles);
+        Ok(stats)
+    }
+}
+
+impl<T: Real> Stages<'_, T> {
+    /// Forgets the warm-start potentials.
+    fn reset_potentials(&mut self) {
+        self.u.fill(T::ZERO);
+        self.v.fill(T::ZERO);
+    }
+
+    /// Stages 1-7 from `particles` (N, d), which are only read: the new positions are left in
+    /// `next`.
+    fn transport<R: Rng + ?Sized>(
+        &mut self,
+        config: &Config<T>,
+        particles: &[T],
+        d: usize,
+        target: &mut dyn Target<T>,
+        rng: &mut R,
+    ) -> Result<StepStats<T>, Error> {
         let sigma = config.proposal_sigma();
 
         // 1. Propose.
@@ -280,7 +358,6 @@ impl<'a, T: Real> Workspace<'a, T> {
         } else {
             T::ZERO
         };
-        particles.copy_from_slice(self.next);
         Ok(StepStats {
             sinkhorn,
             cost_scale,
@@ -300,13 +377,16 @@ fn take<'a, T>(chunks: &mut core::slice::ChunksExactMut<'a, T>) -> &'a mut [T] {
 /// dimension `D`. `P % N != 0` (or any zero size) is rejected at compile time.
 ///
 /// `Etd::new()` is a `const fn`, so the sampler can be a `static` on a microcontroller; its size
-/// is `size_of::<T>() * (N*P + P*(D + 4) + N*(5D + 5))` bytes.
+/// is `size_of::<T>() * (N*P + P*(D + 4) + N*(6D + 5) + 2D(D + 2))` bytes, [`workspace_len`]
+/// scalars.
 pub struct Etd<T, const N: usize, const P: usize, const D: usize> {
     cost: [[T; P]; N],
     proposals: [[T; D]; P],
     pool_scalars: [[T; P]; POOL_SCALARS],
     particle_rows: [[[T; D]; N]; PARTICLE_ROWS],
     particle_scalars: [[T; N]; PARTICLE_SCALARS],
+    preconditioner_matrices: [[[T; D]; D]; 2],
+    preconditioner_vectors: [[T; D]; PRECONDITIONER_VECTORS],
 }
 
 impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
@@ -322,6 +402,8 @@ impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
             pool_scalars: [[T::ZERO; P]; POOL_SCALARS],
             particle_rows: [[[T::ZERO; D]; N]; PARTICLE_ROWS],
             particle_scalars: [[T::ZERO; N]; PARTICLE_SCALARS],
+            preconditioner_matrices: [[[T::ZERO; D]; D]; 2],
+            preconditioner_vectors: [[T::ZERO; D]; PRECONDITIONER_VECTORS],
         }
     }
 
@@ -334,11 +416,19 @@ impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
     pub fn workspace(&mut self) -> Workspace<'_, T> {
         Workspace::from_parts(
             Self::shape(),
-            self.cost.as_flattened_mut(),
-            self.proposals.as_flattened_mut(),
-            self.pool_scalars.as_flattened_mut(),
-            self.particle_rows.as_flattened_mut().as_flattened_mut(),
-            self.particle_scalars.as_flattened_mut(),
+            [
+                self.cost.as_flattened_mut(),
+                self.proposals.as_flattened_mut(),
+                self.pool_scalars.as_flattened_mut(),
+                self.particle_rows.as_flattened_mut().as_flattened_mut(),
+                self.particle_scalars.as_flattened_mut(),
+            ],
+            [
+                self.preconditioner_matrices
+                    .as_flattened_mut()
+                    .as_flattened_mut(),
+                self.preconditioner_vectors.as_flattened_mut(),
+            ],
         )
     }
 

@@ -39,6 +39,25 @@ impl<T: Real, F: FnMut(&[T]) -> T> Target<T> for LogDensityFn<F> {
     }
 }
 
+/// Any target, even an unsized one, as a sized value that coerces to `&mut dyn Target<T>`, so
+/// the stages are compiled once per scalar type instead of once per target type (the
+/// preconditioned path would otherwise instantiate them twice: 10 KB of flash on a Cortex-M4).
+pub(crate) struct Erased<'a, G: ?Sized>(pub &'a mut G);
+
+impl<T: Real, G: Target<T> + ?Sized> Target<T> for Erased<'_, G> {
+    fn log_density(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
+        self.0.log_density(x, dim, out)
+    }
+
+    fn score(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
+        self.0.score(x, dim, out)
+    }
+
+    fn has_score(&self) -> bool {
+        self.0.has_score()
+    }
+}
+
 /// Evaluates `log pi` at the points `x` (count, dim) into `out` (count), rejecting NaN and `+inf`.
 pub(crate) fn eval_log_density<T: Real, G: Target<T> + ?Sized>(
     target: &mut G,

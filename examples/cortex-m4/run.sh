@@ -46,7 +46,7 @@ firmware() { # NAME [CARGO FEATURES...]: builds the Rust firmware, keeps the ELF
 
 bss_of() { arm-none-eabi-size -A "$1" | awk '$1 == ".bss" { print $2 }'; }
 sampler_symbol_size() { echo $((16#$(arm-none-eabi-nm -S "$1" | awk '/SAMPLER/ { print $2 }'))); }
-formula() { echo $((4 * ($1 * $1 * $2 + $1 * $2 * ($3 + 4) + $1 * (5 * $3 + 5)))); }
+formula() { echo $((4 * ($1 * $1 * $2 + $1 * $2 * ($3 + 4) + $1 * (6 * $3 + 5) + 2 * $3 * ($3 + 2)))); }
 
 status=0
 start=$SECONDS

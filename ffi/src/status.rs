@@ -44,6 +44,7 @@ impl From<Error> for etd_status {
             Error::NonFiniteParticles
             | Error::NonFiniteInput
             | Error::NonFiniteCost
+            | Error::NonFiniteCovariance
             | Error::NonFiniteDensity
             | Error::NonFiniteScore
             | Error::AllWeightsZero => etd_status::ETD_ERR_NON_FINITE,
@@ -74,6 +75,8 @@ mod tests {
                 ETD_ERR_BUFFER_TOO_SMALL,
             ),
             (Error::NonFiniteDensity, ETD_ERR_NON_FINITE),
+            (Error::NonFiniteCovariance, ETD_ERR_NON_FINITE),
+            (Error::InvalidPreconditionRate, ETD_ERR_INVALID_ARGUMENT),
             (Error::AllWeightsZero, ETD_ERR_NON_FINITE),
             (Error::NoScore, ETD_ERR_NO_SUPPORT),
             (Error::Target(-3), ETD_ERR_CALLBACK),

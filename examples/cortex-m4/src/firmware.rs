@@ -67,7 +67,7 @@ fn main() -> ! {
     );
     say!(
         out,
-        "sampler workspace: {} bytes (formula 4*(N*P + P*(d+4) + N*(5d+5)) = {})",
+        "sampler workspace: {} bytes (formula 4*(N*P + P*(d+4) + N*(6d+5) + 2d(d+2)) = {})",
         core::mem::size_of::<Etd<f32, N, P, D>>(),
         sampler_bytes(N, M, D)
     );

@@ -74,10 +74,11 @@ pub fn config() -> Config<f32> {
 /// Sinkhorn iterations per step with the `budget` feature (the default cap is 50).
 pub const BUDGET_ITERATIONS: u32 = 3;
 
-/// Bytes of the sampler's workspace for a shape: `4 (N P + P (d + 4) + N (5 d + 5))` in f32.
+/// Bytes of the sampler's workspace for a shape: `4 (N P + P (d + 4) + N (6 d + 5) + 2 d (d + 2))`
+/// in f32.
 pub const fn sampler_bytes(n: usize, m: usize, d: usize) -> usize {
     let p = n * m;
-    4 * (n * p + p * (d + 4) + n * (5 * d + 5))
+    4 * (n * p + p * (d + 4) + n * (6 * d + 5) + 2 * d * (d + 2))
 }
 
 /// The three-mode mixture as an ETD target with score (f32; `exp` from the core's accurate
