@@ -210,6 +210,8 @@ fn method_color(method: &str) -> RGBColor {
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(0, 0, 0),
         RGBColor(31, 119, 180),
         RGBColor(44, 160, 44),
         RGBColor(23, 190, 207),
