@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example paper -- [--target NAME[,NAME..]] [--methods LIST] [--seeds K]
-//!     [--iterations N] [--proposals M] [--quick] [--out DIR] [--make-reference]
+//!     [--iterations N] [--proposals M] [--mutation-step H] [--quick] [--out DIR] [--make-reference]
 //!     [--check-reference]
 //! ```
 //!
@@ -56,6 +56,9 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             }
             "--proposals" => {
                 cli.options.proposals = Some(value()?.parse().map_err(|e| format!("{e}"))?)
+            }
+            "--mutation-step" => {
+                cli.options.mutation_step = Some(value()?.parse().map_err(|e| format!("{e}"))?)
             }
             "--out" => cli.out = PathBuf::from(value()?),
             "--quick" => cli.options.quick = true,

@@ -4,7 +4,7 @@
 //!
 //! With `Sigma = L L^T`, the step runs on `z = L^{-1} (x - mu)` against the target seen through
 //! `x = mu + L z` ([`Whitened`]): proposals `N(z + alpha clip(L^T s), sigma^2 I)` in `z` are
-//! `N(x + alpha L L^T clip(.), sigma^2 Sigma)` in `x`, the cost is the Mahalanobis cost
+//! `N(x + alpha L clip(L^T s), sigma^2 Sigma)` in `x`, the cost is the Mahalanobis cost
 //! `|L^{-1} (x_i - y_j)|^2 / 2`, and a MALA mutation is MALA preconditioned by `Sigma`.
 //! Because the Cholesky factor of `A Sigma A^T` is `A L` for a lower-triangular `A` with a
 //! positive diagonal, a step is then exactly equivariant under `x -> A x + b` for such `A`

@@ -51,8 +51,10 @@ pub struct TargetSpec {
     pub proposals: usize,
     /// Initial ensemble `N(0, init_std^2 I)`.
     pub init_std: f64,
-    /// Step size `h` of ULA / SGLD, MALA and ETD's MALA mutation.
+    /// Step size `h` of ULA / SGLD and MALA.
     pub step_size: f64,
+    /// Step size `h` of ETD's unpreconditioned MALA mutation (default `step_size`).
+    pub mutation_step: f64,
     /// SVGD's Adam learning rate.
     pub svgd_rate: f64,
     /// ETD's score step `alpha` (proposal std `sqrt(2 alpha)`).
@@ -239,6 +241,7 @@ const fn spec(
         proposals: 25,
         init_std,
         step_size,
+        mutation_step: step_size,
         svgd_rate,
         etd_alpha: ALPHA,
         minibatch: false,
@@ -287,7 +290,7 @@ pub fn sampler(
     // ETD-SMC: the kernel's MALA mutation after every transport step.
     let mutation = Mutation {
         steps: MUTATION_STEPS,
-        step_size: spec.step_size,
+        step_size: spec.mutation_step,
     };
     let precondition = Precondition::Ensemble {
         rate: PRECONDITION_RATE,
@@ -845,6 +848,8 @@ pub struct Options {
     pub iterations: Option<usize>,
     /// ETD proposals per particle `M` override.
     pub proposals: Option<usize>,
+    /// Override of the unpreconditioned mutation's step ([`TargetSpec::mutation_step`]).
+    pub mutation_step: Option<f64>,
     /// The quick mode: a few targets, methods and iterations (about half a minute).
     pub quick: bool,
     /// Directory of the datasets and `reference/`.
@@ -859,6 +864,7 @@ impl Default for Options {
             seeds: None,
             iterations: None,
             proposals: None,
+            mutation_step: None,
             quick: false,
             data_dir: default_data_dir(),
         }
@@ -917,6 +923,7 @@ pub fn plan(options: &Options) -> Result<Vec<(TargetSpec, Vec<String>, usize)>, 
                 (spec.particles, spec.proposals) = (QUICK.3, QUICK.4);
             }
             spec.proposals = options.proposals.unwrap_or(spec.proposals);
+            spec.mutation_step = options.mutation_step.unwrap_or(spec.mutation_step);
             Ok((spec, methods, iterations))
         })
         .collect()
