@@ -119,7 +119,8 @@ enum etd_status
      * A non-finite value: a particle or cost entry is NaN or infinite, a marginal is NaN or
      * `+inf`, a callback wrote NaN (`+inf` for the log-density, any infinity for the score),
      * the pairwise cost overflowed, or every weight is zero (every proposal has
-     * `log pi = -inf`, or every `log_a` / `log_b` entry is `-inf`).
+     * `log pi = -inf`, or every `log_a` / `log_b` entry is `-inf`), or the preconditioner's
+     * ensemble covariance overflowed.
      */
     ETD_ERR_NON_FINITE = 4,
     /**
@@ -395,7 +396,8 @@ int32_t etd_sampler_init_f64(void *mem,
  * @param[out]    stats        Diagnostics, written only on success; may be NULL.
  * @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (not a live f64
  *         sampler, misaligned or overlapping particles), `ETD_ERR_NON_FINITE` (a particle is
- *         not finite, a callback wrote NaN or `+inf`, every proposal has zero density),
+ *         not finite, a callback wrote NaN or `+inf`, every proposal has zero density, the
+ *         preconditioner's covariance overflowed),
  *         `ETD_ERR_NO_SUPPORT`, `ETD_ERR_CALLBACK` or `ETD_ERR_PANIC`.
  */
 int32_t etd_sampler_step_f64(struct etd_sampler_f64 *s,
@@ -404,6 +406,27 @@ int32_t etd_sampler_step_f64(struct etd_sampler_f64 *s,
                              etd_score_f64 score,
                              void *user,
                              struct etd_step_stats *stats);
+
+/**
+ * Turns preconditioning by the ensemble's own covariance on (`rate` in (0, 1]) or off
+ * (`rate` 0, the state after `etd_sampler_init_f64`). While on, every stage of a step runs in
+ * coordinates whitened by a running average of the ensemble covariance, in which each step's
+ * covariance has weight `rate` (0.1 averages over about ten steps); `alpha`, `sigma` and
+ * `mutation_step_size` are then in whitened units. Use it with `mutation_steps > 0`: the
+ * transport step alone loses spread in high dimension, and whitening then shrinks the proposals
+ * with the ensemble (see the README). The running average persists in `mem` between steps.
+ *
+ * @param[in,out] s     Sampler from `etd_sampler_init_f64`.
+ * @param[in]     rate  0 (off) or a weight in (0, 1].
+ * @return `ETD_OK`, `ETD_ERR_NULL_POINTER` or `ETD_ERR_INVALID_ARGUMENT` (not a live f64
+ *         sampler, or `rate` outside 0 and (0, 1]); on error nothing changes.
+ */
+int32_t etd_sampler_set_precondition_f64(struct etd_sampler_f64 *s, double rate);
+
+/**
+ * As `etd_sampler_set_precondition_f64`, for an f32 sampler (`rate` is rounded to `float`).
+ */
+int32_t etd_sampler_set_precondition_f32(struct etd_sampler_f32 *s, double rate);
 
 /**
  * As `etd_sampler_size_f64`, for an f32 sampler.

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`status`](crate::etd_status) | `etd_status` and the mapping from the kernel's `Error` |
 //! | `config` | `etd_config`, `etd_config_default`, the coupling and update constants |
-//! | `sampler` | `etd_sampler_{size,init,step}_{f64,f32}` over caller memory |
+//! | `sampler` | `etd_sampler_{size,init,step,set_precondition}_{f64,f32}` over caller memory |
 //! | `sinkhorn` | `etd_sinkhorn_{f64,f32}`, `etd_sinkhorn_scratch_{f64,f32}` |
 //! | `guard` | (internal) null checks, slice checks and the panic boundary |
 //!
@@ -42,7 +42,8 @@ pub use config::{
 };
 pub use sampler::{
     etd_log_density_f32, etd_log_density_f64, etd_sampler_f32, etd_sampler_f64,
-    etd_sampler_init_f32, etd_sampler_init_f64, etd_sampler_size_f32, etd_sampler_size_f64,
+    etd_sampler_init_f32, etd_sampler_init_f64, etd_sampler_set_precondition_f32,
+    etd_sampler_set_precondition_f64, etd_sampler_size_f32, etd_sampler_size_f64,
     etd_sampler_step_f32, etd_sampler_step_f64, etd_score_f32, etd_score_f64, etd_step_stats,
 };
 pub use sinkhorn::{

@@ -9,7 +9,7 @@ use crate::{etd_config, etd_status};
 use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
 use entropic_transport::{
-    workspace_len, Config, DefaultRng, Real, Shape, StepStats, Target, Workspace,
+    workspace_len, Config, DefaultRng, Precondition, Real, Shape, StepStats, Target, Workspace,
 };
 use rand_core::SeedableRng;
 
@@ -265,16 +265,8 @@ unsafe fn step<T: Scalar>(
     boundary(|| {
         check_null!(sampler, particles);
         let log_density = log_density.ok_or(etd_status::ETD_ERR_NULL_POINTER)?;
-        let state = sampler.cast::<State<T>>();
-        if !state.is_aligned() {
-            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
-        }
-        // SAFETY: a handle from `init` points to an initialised, aligned header; the magic
-        // number rejects most other pointers before any other field is trusted.
-        let state = unsafe { &mut *state };
-        if state.magic != T::MAGIC {
-            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
-        }
+        // SAFETY: non-null; a handle by the caller's contract.
+        let state = unsafe { live_state::<T>(sampler) }?;
         let shape = state.shape;
         // SAFETY: the workspace follows the header, as laid out by `init`.
         let words = unsafe {
@@ -299,6 +291,53 @@ unsafe fn step<T: Scalar>(
         let result = workspace.step(&state.config, particles, &mut target, &mut state.rng)?;
         // SAFETY: `stats` is NULL or writable, by the caller's contract.
         unsafe { write_out(stats, result.into()) };
+        Ok(())
+    })
+}
+
+/// The header behind a non-null handle of scalar `T`, once it is aligned and carries `T`'s magic
+/// number (`ETD_ERR_INVALID_ARGUMENT` otherwise).
+///
+/// # Safety
+/// `sampler` is non-null and points to readable memory of at least a header's size, as every
+/// handle from `init` does; the magic number rejects most other pointers before any other field
+/// is trusted.
+unsafe fn live_state<'a, T: Scalar>(
+    sampler: *mut T::Handle,
+) -> Result<&'a mut State<T>, etd_status> {
+    let state = sampler.cast::<State<T>>();
+    if !state.is_aligned() {
+        return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+    }
+    // SAFETY: aligned, and initialised by `init` for a live handle (caller's contract).
+    let state = unsafe { &mut *state };
+    if state.magic != T::MAGIC {
+        return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+    }
+    Ok(state)
+}
+
+/// # Safety
+/// As `etd_sampler_set_precondition_f64`.
+unsafe fn set_precondition<T: Scalar>(sampler: *mut T::Handle, rate: f64) -> i32 {
+    boundary(|| {
+        check_null!(sampler);
+        // SAFETY: non-null; a handle by the caller's contract.
+        let state = unsafe { live_state::<T>(sampler) }?;
+        // 0 (or -0) turns it off; anything else must be a valid rate after rounding to `T`.
+        let precondition = if rate == 0.0 {
+            Precondition::Off
+        } else {
+            Precondition::Ensemble {
+                rate: T::from_f64(rate),
+            }
+        };
+        let config = Config {
+            precondition,
+            ..state.config
+        };
+        config.validate()?;
+        state.config = config;
         Ok(())
     })
 }
@@ -357,7 +396,8 @@ pub unsafe extern "C" fn etd_sampler_init_f64(
 /// @param[out]    stats        Diagnostics, written only on success; may be NULL.
 /// @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (not a live f64
 ///         sampler, misaligned or overlapping particles), `ETD_ERR_NON_FINITE` (a particle is
-///         not finite, a callback wrote NaN or `+inf`, every proposal has zero density),
+///         not finite, a callback wrote NaN or `+inf`, every proposal has zero density, the
+///         preconditioner's covariance overflowed),
 ///         `ETD_ERR_NO_SUPPORT`, `ETD_ERR_CALLBACK` or `ETD_ERR_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn etd_sampler_step_f64(
@@ -370,6 +410,37 @@ pub unsafe extern "C" fn etd_sampler_step_f64(
 ) -> i32 {
     // SAFETY: forwarded contract.
     unsafe { step::<f64>(s, particles, log_density, score, user, stats) }
+}
+
+/// Turns preconditioning by the ensemble's own covariance on (`rate` in (0, 1]) or off
+/// (`rate` 0, the state after `etd_sampler_init_f64`). While on, every stage of a step runs in
+/// coordinates whitened by a running average of the ensemble covariance, in which each step's
+/// covariance has weight `rate` (0.1 averages over about ten steps); `alpha`, `sigma` and
+/// `mutation_step_size` are then in whitened units. Use it with `mutation_steps > 0`: the
+/// transport step alone loses spread in high dimension, and whitening then shrinks the proposals
+/// with the ensemble (see the README). The running average persists in `mem` between steps.
+///
+/// @param[in,out] s     Sampler from `etd_sampler_init_f64`.
+/// @param[in]     rate  0 (off) or a weight in (0, 1].
+/// @return `ETD_OK`, `ETD_ERR_NULL_POINTER` or `ETD_ERR_INVALID_ARGUMENT` (not a live f64
+///         sampler, or `rate` outside 0 and (0, 1]); on error nothing changes.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_set_precondition_f64(
+    s: *mut etd_sampler_f64,
+    rate: f64,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { set_precondition::<f64>(s, rate) }
+}
+
+/// As `etd_sampler_set_precondition_f64`, for an f32 sampler (`rate` is rounded to `float`).
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_set_precondition_f32(
+    s: *mut etd_sampler_f32,
+    rate: f64,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { set_precondition::<f32>(s, rate) }
 }
 
 /// As `etd_sampler_size_f64`, for an f32 sampler.

@@ -22,7 +22,8 @@ pub enum etd_status {
     /// A non-finite value: a particle or cost entry is NaN or infinite, a marginal is NaN or
     /// `+inf`, a callback wrote NaN (`+inf` for the log-density, any infinity for the score),
     /// the pairwise cost overflowed, or every weight is zero (every proposal has
-    /// `log pi = -inf`, or every `log_a` / `log_b` entry is `-inf`).
+    /// `log pi = -inf`, or every `log_a` / `log_b` entry is `-inf`), or the preconditioner's
+    /// ensemble covariance overflowed.
     ETD_ERR_NON_FINITE = 4,
     /// A feature is not available: the score is needed (`use_score == 1`) but the score
     /// callback is NULL, or `etd_sinkhorn_*` cannot obtain scratch memory in this build.

@@ -202,6 +202,30 @@ static void test_step(void) {
     CHECK(stats.sinkhorn_iterations >= 1 && stats.weight_ess >= 1.0 && stats.coupling_ess >= 1.0);
     CHECK(etd_sampler_step_f64(s, particles, log_density, score, NULL, NULL) == ETD_OK);
 
+    /* Preconditioning: bad handles and rates change nothing; a huge spread overflows the
+       covariance and leaves the particles untouched; a good rate steps. */
+    {
+        static double zeros[64];
+        CHECK(etd_sampler_set_precondition_f64(NULL, 0.1) == ETD_ERR_NULL_POINTER);
+        CHECK(etd_sampler_set_precondition_f64((etd_sampler_f64 *)(void *)zeros, 0.1) ==
+              ETD_ERR_INVALID_ARGUMENT);
+        CHECK(etd_sampler_set_precondition_f64(s, -0.1) == ETD_ERR_INVALID_ARGUMENT);
+        CHECK(etd_sampler_set_precondition_f64(s, 1.5) == ETD_ERR_INVALID_ARGUMENT);
+        CHECK(etd_sampler_set_precondition_f64(s, NAN) == ETD_ERR_INVALID_ARGUMENT);
+        CHECK(etd_sampler_set_precondition_f64(s, 0.1) == ETD_OK);
+        particles[0] = 1e200, particles[2] = -1e200;
+        save();
+        CHECK(etd_sampler_step_f64(s, particles, log_density, score, NULL, &stats) == ETD_ERR_NON_FINITE);
+        CHECK(unchanged());
+        particles[0] = 0.5, particles[2] = -0.5;
+        save();
+        for (i = 0; i < 3; i++)
+            CHECK(etd_sampler_step_f64(s, particles, log_density, score, NULL, &stats) == ETD_OK);
+        CHECK(memcmp(saved, particles, sizeof particles) != 0);
+        CHECK(etd_sampler_set_precondition_f64(s, 0.0) == ETD_OK);
+        CHECK(etd_sampler_step_f64(s, particles, log_density, score, NULL, &stats) == ETD_OK);
+    }
+
     /* Score-free with random-walk mutation: NULL score is fine when use_score == 0. */
     cfg.use_score = 0, cfg.mutation_steps = 2;
     CHECK(etd_sampler_init_f64(mem, sizeof mem, &cfg, 5, &s) == ETD_OK);
@@ -225,6 +249,8 @@ static void test_step_f32(void) {
     CHECK(etd_sampler_step_f32(s, x, NULL, NULL, NULL, NULL) == ETD_ERR_NULL_POINTER);
     CHECK(etd_sampler_step_f32(s, x, log_density_f32, NULL, NULL, NULL) == ETD_OK);
     CHECK(memcmp(before, x, sizeof x) != 0);
+    CHECK(etd_sampler_set_precondition_f32(s, 0.5) == ETD_OK);
+    CHECK(etd_sampler_step_f32(s, x, log_density_f32, NULL, NULL, NULL) == ETD_OK);
     /* An f64 handle is not an f32 sampler. */
     memcpy(before, x, sizeof x);
     {
@@ -233,6 +259,8 @@ static void test_step_f32(void) {
         CHECK(etd_sampler_init_f64(mem64, sizeof mem64, &cfg, 5, &s64) == ETD_OK);
         CHECK(etd_sampler_step_f32((etd_sampler_f32 *)(void *)s64, x, log_density_f32, NULL, NULL,
                                    NULL) == ETD_ERR_INVALID_ARGUMENT);
+        CHECK(etd_sampler_set_precondition_f32((etd_sampler_f32 *)(void *)s64, 0.1) ==
+              ETD_ERR_INVALID_ARGUMENT);
     }
     CHECK(memcmp(before, x, sizeof x) == 0);
 }
