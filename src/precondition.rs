@@ -135,10 +135,8 @@ impl<'a, T: Real> Preconditioner<'a, T> {
     }
 
     /// `x = mu + L z` for every row of `z` (count, d) into `x` (count, d).
-    pub fn unwhiten(&self, z: &[T], dim: usize, x: &mut [T]) {
-        for (xr, zr) in x.chunks_exact_mut(dim).zip(z.chunks_exact(dim)) {
-            unwhiten_point(self.factor, self.mean, zr, xr);
-        }
+    pub fn unwhiten(&self, z: &[T], x: &mut [T]) {
+        unwhiten(self.factor, self.mean, z, x);
     }
 
     /// `target` seen in whitened coordinates, using this step's `L` and `mu`.
@@ -153,9 +151,9 @@ impl<'a, T: Real> Preconditioner<'a, T> {
     }
 }
 
-/// Writes the lower Cholesky factor of `sum * scale + shift I` (d, d) into `factor`; `false`
-/// if a pivot is not finite or not above `floor`.
-fn cholesky<T: Real>(
+/// Writes the lower Cholesky factor of `sum * scale + shift I` (d, d, row-major) into `factor`;
+/// `false` if a pivot is not finite or not above `floor`.
+pub fn cholesky<T: Real>(
     sum: &[T],
     scale: T,
     shift: T,
@@ -184,12 +182,15 @@ fn cholesky<T: Real>(
     true
 }
 
-/// `x = mu + L z` for one point.
-fn unwhiten_point<T: Real>(factor: &[T], mean: &[T], z: &[T], x: &mut [T]) {
-    let dim = z.len();
-    for (i, (xi, &mi)) in x.iter_mut().zip(mean).enumerate() {
-        let row = &factor[i * dim..=i * dim + i];
-        *xi = row.iter().zip(z).fold(mi, |acc, (&l, &zk)| acc + l * zk);
+/// `x = mu + L z` for every row of `z` (count, d) into `x` (count, d); `L` is lower
+/// triangular (d, d), row-major, and `mu` (d) gives `d`.
+pub fn unwhiten<T: Real>(factor: &[T], mean: &[T], z: &[T], x: &mut [T]) {
+    let dim = mean.len();
+    for (xr, zr) in x.chunks_exact_mut(dim).zip(z.chunks_exact(dim)) {
+        for (i, (xi, &mi)) in xr.iter_mut().zip(mean).enumerate() {
+            let row = &factor[i * dim..=i * dim + i];
+            *xi = row.iter().zip(zr).fold(mi, |acc, (&l, &zk)| acc + l * zk);
+        }
     }
 }
 
@@ -204,10 +205,30 @@ pub struct Whitened<'p, T> {
     score: &'p mut [T],
 }
 
+impl<'p, T: Real> Whitened<'p, T> {
+    /// `target` seen through `x = mu + L z`, with `factor` `L` (d, d, row-major, lower
+    /// triangular), `mean` `mu` (d) and `scratch` (2 d) for one point and one score.
+    pub fn new(
+        target: &'p mut dyn Target<T>,
+        factor: &'p [T],
+        mean: &'p [T],
+        scratch: &'p mut [T],
+    ) -> Self {
+        let (point, score) = scratch.split_at_mut(mean.len());
+        Whitened {
+            target,
+            factor,
+            mean,
+            point,
+            score,
+        }
+    }
+}
+
 impl<T: Real> Target<T> for Whitened<'_, T> {
     fn log_density(&mut self, z: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
         for (zr, value) in z.chunks_exact(dim).zip(out.chunks_exact_mut(1)) {
-            unwhiten_point(self.factor, self.mean, zr, self.point);
+            unwhiten(self.factor, self.mean, zr, self.point);
             self.target.log_density(self.point, dim, value)?;
         }
         Ok(())
@@ -215,7 +236,7 @@ impl<T: Real> Target<T> for Whitened<'_, T> {
 
     fn score(&mut self, z: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
         for (zr, o) in z.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-            unwhiten_point(self.factor, self.mean, zr, self.point);
+            unwhiten(self.factor, self.mean, zr, self.point);
             self.target.score(self.point, dim, self.score)?;
             // (L^T s)_k = sum_{i >= k} L_ik s_i
             for (k, ok) in o.iter_mut().enumerate() {
@@ -268,7 +289,7 @@ mod tests {
         let mut z = [0.0; 10];
         let mut back = [0.0; 10];
         p.whiten(&x, 2, &mut z);
-        p.unwhiten(&z, 2, &mut back);
+        p.unwhiten(&z, &mut back);
         for (a, b) in x.iter().zip(&back) {
             assert!((a - b).abs() < 1e-12);
         }

@@ -259,7 +259,7 @@ impl<'a, T: Real> Workspace<'a, T> {
         let stats = self
             .stages
             .transport(config, self.whitened, d, &mut whitened_target, rng)?;
-        self.preconditioner.unwhiten(self.stages.next, d, particles);
+        self.preconditioner.unwhiten(self.stages.next, particles);
         Ok(stats)
     }
 }

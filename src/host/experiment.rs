@@ -14,6 +14,7 @@ use crate::host::metrics::{
 };
 use crate::host::problem::Problem;
 use crate::host::targets::{Banana, DiagonalGaussian, Funnel, GaussianMixture, Pointwise};
+use crate::precondition::{cholesky, unwhiten, Whitened};
 use crate::rng::fill_normal;
 use crate::{Config, Coupling, DefaultRng, Mutation, Precondition, Shape};
 use rand_core::SeedableRng;
@@ -88,7 +89,8 @@ pub const METHODS: &[&str] = &[
 /// any list anywhere.
 const STANDARD: &[&str] = &["etd", "etd-gibbs", "svgd", "ula", "mala"];
 
-/// The three couplings and the mutation, against the baselines (grid mixture, `N(0, I_50)`).
+/// The three couplings, the mutation and preconditioned ETD with mutation, against the baselines
+/// (grid mixture, `N(0, I_50)`).
 const COUPLINGS: &[&str] = &[
     "etd",
     "etd-unbalanced",
@@ -1315,75 +1317,46 @@ pub fn make_reference(data_dir: &Path, progress: &mut dyn FnMut(Event)) -> Resul
     write("dw4", header + &rows)
 }
 
-/// A target seen through the affine map `x = shift + L z` (`L` lower triangular, row-major
-/// (d, d)): `log pi(shift + L z)` and its score `L^T s(x)` in `z`. MALA on `z` is MALA on `x`
-/// preconditioned by `L L^T`.
+/// A problem seen through the affine map `x = shift + L z`: the kernel's [`Whitened`] target
+/// with the problem's dimension. MALA on `z` is MALA on `x` preconditioned by `L L^T`.
 struct Affine<'a> {
-    inner: &'a mut dyn Problem,
-    shift: Vec<f64>,
-    chol: Vec<f64>,
+    whitened: Whitened<'a, f64>,
+    dim: usize,
 }
 
-impl Affine<'_> {
-    /// `shift + L z` for every row of `z` (count, d).
-    fn to_x(&self, z: &[f64]) -> Vec<f64> {
-        let d = self.shift.len();
-        let mut x = Vec::with_capacity(z.len());
-        for row in z.chunks_exact(d) {
-            x.extend((0..d).map(|i| {
-                self.shift[i] + (0..=i).map(|k| self.chol[i * d + k] * row[k]).sum::<f64>()
-            }));
+impl<'a> Affine<'a> {
+    /// `inner` through `x = shift + L z` (`chol` is `L`, (d, d) row-major); `scratch` holds 2 d.
+    fn new(
+        inner: &'a mut dyn Problem,
+        shift: &'a [f64],
+        chol: &'a [f64],
+        scratch: &'a mut [f64],
+    ) -> Self {
+        Affine {
+            dim: shift.len(),
+            whitened: Whitened::new(inner, chol, shift, scratch),
         }
-        x
     }
 }
 
 impl crate::Target<f64> for Affine<'_> {
     fn log_density(&mut self, z: &[f64], dim: usize, out: &mut [f64]) -> Result<(), i32> {
-        let x = self.to_x(z);
-        self.inner.log_density(&x, dim, out)
+        self.whitened.log_density(z, dim, out)
     }
 
     fn score(&mut self, z: &[f64], dim: usize, out: &mut [f64]) -> Result<(), i32> {
-        let x = self.to_x(z);
-        let mut s = vec![0.0; x.len()];
-        self.inner.score(&x, dim, &mut s)?;
-        for (o, s) in out.chunks_exact_mut(dim).zip(s.chunks_exact(dim)) {
-            for (k, v) in o.iter_mut().enumerate() {
-                *v = (k..dim).map(|i| self.chol[i * dim + k] * s[i]).sum();
-            }
-        }
-        Ok(())
+        self.whitened.score(z, dim, out)
     }
 
     fn has_score(&self) -> bool {
-        true
+        self.whitened.has_score()
     }
 }
 
 impl Problem for Affine<'_> {
     fn dim(&self) -> usize {
-        self.shift.len()
+        self.dim
     }
-}
-
-/// The lower Cholesky factor of the symmetric positive definite `a` (d, d), row-major.
-fn cholesky(a: &[f64], d: usize) -> Result<Vec<f64>, String> {
-    let mut l = vec![0.0; d * d];
-    for i in 0..d {
-        for j in 0..=i {
-            let s = a[i * d + j] - (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum::<f64>();
-            l[i * d + j] = if i == j {
-                if s <= 0.0 {
-                    return Err("pilot covariance is not positive definite".to_string());
-                }
-                s.sqrt()
-            } else {
-                s / l[j * d + j]
-            };
-        }
-    }
-    Ok(l)
 }
 
 /// Starts of [`check_blr_reference`], as multiples of the reference mean.
@@ -1408,13 +1381,11 @@ pub fn check_blr_reference(
     for scale in CHECK_STARTS {
         let shift: Vec<f64> = target_mean.iter().map(|m| scale * m).collect();
         // Pilot: plain MALA (L = I) from the start; pooled covariance of the kept states.
-        let mut pilot = Affine {
-            inner: problem.as_mut(),
-            shift: shift.clone(),
-            chol: (0..d * d)
-                .map(|k| if k % (d + 1) == 0 { 1.0 } else { 0.0 })
-                .collect(),
-        };
+        let identity: Vec<f64> = (0..d * d)
+            .map(|k| if k % (d + 1) == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let mut scratch = vec![0.0; 2 * d];
+        let mut pilot = Affine::new(problem.as_mut(), &shift, &identity, &mut scratch);
         let (mut first, mut second, mut kept) = (vec![0.0; d], vec![0.0; d * d], 0.0);
         long_mala(&mut pilot, &run, progress, &mut |_, z| {
             kept += 1.0;
@@ -1429,11 +1400,11 @@ pub fn check_blr_reference(
             .map(|k| second[k] / kept - first[k / d] * first[k % d] / (kept * kept))
             .collect();
         // Preconditioned run; x = shift + L z is linear, so per-chain means of z suffice.
-        let mut affine = Affine {
-            inner: problem.as_mut(),
-            shift,
-            chol: cholesky(&cov, d)?,
-        };
+        let mut chol = vec![0.0; d * d];
+        if !cholesky(&cov, 1.0, 0.0, 0.0, d, &mut chol) {
+            return Err("pilot covariance is not positive definite".to_string());
+        }
+        let mut affine = Affine::new(problem.as_mut(), &shift, &chol, &mut scratch);
         let mut sums = vec![0.0; run.chains * d];
         let (h, acc) = long_mala(&mut affine, &run, progress, &mut |c, z| {
             sums[c * d..(c + 1) * d]
@@ -1443,7 +1414,8 @@ pub fn check_blr_reference(
         })?;
         let kept_per_chain = (run.steps / run.thin) as f64;
         sums.iter_mut().for_each(|s| *s /= kept_per_chain);
-        let chain_means = affine.to_x(&sums);
+        let mut chain_means = vec![0.0; sums.len()];
+        unwhiten(&chol, &shift, &sums, &mut chain_means);
         let pooled = mean(&chain_means, d);
         let error = distance(&pooled, &target_mean);
         let se = (0..d)
