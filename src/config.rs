@@ -1,4 +1,4 @@
-//! Problem shape and algorithm parameters, with the defaults of ALGORITHM.md.
+//! Problem shape and algorithm parameters, with the defaults of `docs/algorithm.md`.
 
 use crate::{Error, Real, SinkhornParams};
 
@@ -79,7 +79,7 @@ pub struct Mutation<T> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Precondition<T> {
-    /// Isotropic proposals and the Euclidean cost, as in ALGORITHM.md (the default).
+    /// Isotropic proposals and the Euclidean cost (the default).
     Off,
     /// Every stage runs in coordinates whitened by `Sigma`, the ensemble covariance averaged
     /// over steps with weight `rate` in (0, 1] per step (1: this step's covariance only; 0.1
@@ -91,7 +91,8 @@ pub enum Precondition<T> {
     },
 }
 
-/// Algorithm parameters of one ETD iteration. `Config::default()` gives ALGORITHM.md's defaults.
+/// Algorithm parameters of one ETD iteration. `Config::default()` gives the defaults of
+/// `docs/algorithm.md`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config<T> {

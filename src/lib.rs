@@ -1,30 +1,32 @@
 //! # Entropic Transport Descent (ETD)
 //!
 //! A `no_std`, allocation-free particle sampler for an unnormalised density `pi` on R^d
-//! (arXiv:2606.25265). One iteration runs the stages of ALGORITHM.md, one module each:
+//! (arXiv:2606.25265). One iteration runs the stages of `docs/algorithm.md`, one module each:
 //!
 //! | stage | module | what it does |
 //! |---|---|---|
-//! | 0 precondition | [`precondition`] | optional: whiten by the running ensemble covariance |
-//! | 1 propose | [`propose`] | `M` Gaussian proposals around each (score-shifted) particle |
-//! | 2 weigh | [`weights`] | importance weights `b ∝ pi / q` against the pooled proposal density |
-//! | 3-4 cost, normalise | [`cost`] | `C = |x - y|^2 / 2`, divided by its median |
-//! | 5 couple | [`mod@sinkhorn`] | log-domain entropic OT: balanced, unbalanced or gibbs |
-//! | 6 update | [`update`] | categorical or barycentric move along each plan row, damped |
-//! | 7 mutate | [`mutate`] | optional MALA / random-walk MH steps |
+//! | 0 precondition | `precondition` | optional: whiten by the running ensemble covariance |
+//! | 1 propose | `propose` | `M` Gaussian proposals around each (score-shifted) particle |
+//! | 2 weigh | `weights` | importance weights `b ∝ pi / q` against the pooled proposal density |
+//! | 3-4 cost, normalise | `cost` | `C = |x - y|^2 / 2`, divided by its median |
+//! | 5 couple | `sinkhorn` | log-domain entropic OT: balanced, unbalanced or gibbs |
+//! | 6 update | `update` | categorical or barycentric move along each plan row, damped |
+//! | 7 mutate | `mutate` | optional MALA / random-walk MH steps |
 //!
 //! [`Workspace`] chains them over caller memory; [`Etd`] is the same with inline,
-//! const-generic buffers.
+//! const-generic buffers. [`sinkhorn`] solves one coupling on its own. The stage modules are
+//! public only with the `unstable` feature, without any stability promise (as `libm` does with
+//! its internals); the API above is the supported one.
 //!
 //! ## Memory
 //!
-//! Everything lives in one workspace of `N*P + P*(d + 4) + N*(6d + 5) + 2d(d + 2)` scalars
-//! ([`workspace_len`]), with `P = N*M`; the `N x P` cost matrix dominates.
+//! Everything lives in one workspace of [`workspace_len`] scalars, dominated by the `N x P`
+//! cost matrix (`P = N*M`):
 //!
 //! | N | M | d | P | f32 bytes | f64 bytes |
 //! |---|---|---|---|---|---|
-//! | 32 | 4 | 2 | 128 | 21 696 | 43 392 |
-//! | 100 | 25 | 2 | 2 500 | 1 066 864 | 2 133 728 |
+//! | 32 | 4 | 2 | 128 | 21 692 | 43 384 |
+//! | 100 | 25 | 2 | 2 500 | 1 066 860 | 2 133 720 |
 //!
 //! ## Example
 //!
@@ -53,36 +55,63 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-#[cfg(feature = "std")]
-extern crate std;
+/// Declares modules that are public with the `unstable` feature and crate-private without it.
+macro_rules! unstable_modules {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[cfg(feature = "unstable")]
+        pub mod $name;
+        $(#[$doc])*
+        #[cfg(not(feature = "unstable"))]
+        mod $name;
+    )*};
+}
 
 mod config;
-pub mod cost;
 mod error;
-pub mod exp;
-#[cfg(feature = "std")]
-pub mod host;
-pub mod lse;
-pub mod mutate;
-pub mod precondition;
-pub mod propose;
+mod layout;
 mod real;
 pub mod rng;
 mod sampler;
-pub mod sinkhorn;
+mod sinkhorn;
 mod target;
-pub mod update;
-pub mod weights;
+
+unstable_modules! {
+    /// Stage 3-4 (unstable API).
+    cost,
+    /// The branch-free `exp` (unstable API).
+    exp,
+    /// Max-shifted log-sum-exp (unstable API).
+    lse,
+    /// Stage 7 (unstable API).
+    mutate,
+    /// Stage 0 (unstable API).
+    precondition,
+    /// Stage 1 (unstable API).
+    propose,
+    /// Stage 6 (unstable API).
+    update,
+    /// Stage 2 (unstable API).
+    weights,
+}
 
 pub use config::{Config, Coupling, Mutation, Precondition, Shape, Update};
 pub use error::Error;
+#[cfg(feature = "fast-math")]
+pub use real::FastF32;
 pub use real::Real;
 pub use rng::DefaultRng;
 pub use sampler::{workspace_len, Etd, StepStats, Workspace};
 pub use sinkhorn::{sinkhorn, sinkhorn_scratch_len, SinkhornParams, SinkhornStats};
 pub use target::{LogDensityFn, Target};
 
-/// The README's Rust snippets, compiled and run as doc-tests.
+/// The README's and the docs' Rust snippets, compiled and run as doc-tests.
 #[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
+pub mod doctests {
+    #[doc = include_str!("../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../docs/algorithm.md")]
+    pub struct Algorithm;
+    #[doc = include_str!("../docs/embedded.md")]
+    pub struct Embedded;
+}

@@ -1,4 +1,4 @@
-//! Stage 0, precondition (optional; a project extension, not in ALGORITHM.md): whiten the
+//! Stage 0, precondition (optional; a project extension, not in the paper): whiten the
 //! ensemble by a running estimate of its own covariance, so that every later stage works on a
 //! roughly isotropic target.
 //!
@@ -11,58 +11,21 @@
 //! (and equivariant in distribution under any invertible `A`): an ill-conditioned target costs
 //! what a well-conditioned one does.
 
+use crate::layout::Preconditioner;
 use crate::{Error, Real, Target};
 
-/// The preconditioner's state over caller memory: a running covariance that persists between
-/// steps, and the factor and mean of the current step.
-pub struct Preconditioner<'a, T> {
-    /// Exponentially weighted running sum of ensemble covariances (d, d), row-major.
-    sum: &'a mut [T],
-    /// Total weight of `sum` (one value): `Sigma = sum / weight`; 0 before the first step.
-    weight: &'a mut [T],
-    /// Lower Cholesky factor `L` of `Sigma` (d, d), row-major; zero above the diagonal.
-    factor: &'a mut [T],
-    /// Ensemble mean `mu` (d).
-    mean: &'a mut [T],
-    /// One point in `x` (d), scratch of [`Whitened`].
-    point: &'a mut [T],
-    /// One score in `x` (d), scratch of [`Whitened`].
-    score: &'a mut [T],
-}
-
-/// Values of caller memory a [`Preconditioner`] in dimension `d` needs: `2 d (d + 2)`.
-pub fn preconditioner_len(dim: usize) -> Option<usize> {
-    dim.checked_mul(dim.checked_add(2)?)?.checked_mul(2)
-}
-
 impl<'a, T: Real> Preconditioner<'a, T> {
-    /// The preconditioner over `matrices` (2 d^2 values: the running sum, the factor) and
-    /// `vectors` (4 d: the mean, a point, a score, then the running weight in the first value of
-    /// the last row). A running sum that is not finite, or a weight outside [0, 1], is forgotten
-    /// (as if no step had run).
-    pub fn new(dim: usize, matrices: &'a mut [T], vectors: &'a mut [T]) -> Self {
-        let (sum, factor) = matrices.split_at_mut(dim * dim);
-        let (mean, rest) = vectors.split_at_mut(dim);
-        let (point, rest) = rest.split_at_mut(dim);
-        let (score, rest) = rest.split_at_mut(dim);
-        let weight = &mut rest[..1];
-        let mut preconditioner = Preconditioner {
-            sum,
-            weight,
-            factor,
-            mean,
-            point,
-            score,
-        };
-        let w = preconditioner.weight[0];
-        if !(w >= T::ZERO && w <= T::ONE && preconditioner.sum.iter().all(|v| v.is_finite())) {
-            preconditioner.reset();
+    /// Forgets a running estimate that is not finite or whose weight lies outside [0, 1] (as if
+    /// no step had run): any contents of re-attached memory are safe.
+    pub(crate) fn sanitise(&mut self) {
+        let w = self.weight[0];
+        if !(w >= T::ZERO && w <= T::ONE && self.sum.iter().all(|v| v.is_finite())) {
+            self.reset();
         }
-        preconditioner
     }
 
     /// Forgets the running covariance: the next step starts from that ensemble's own.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.sum.fill(T::ZERO);
         self.weight[0] = T::ZERO;
     }
@@ -76,7 +39,7 @@ impl<'a, T: Real> Preconditioner<'a, T> {
     /// is whitened by the identity. `Err(NonFiniteCovariance)` if the covariance overflows (the
     /// running estimate is left as it was) or cannot be factored even with the ridge (it is
     /// forgotten).
-    pub fn update(&mut self, particles: &[T], dim: usize, rate: T) -> Result<(), Error> {
+    pub(crate) fn update(&mut self, particles: &[T], dim: usize, rate: T) -> Result<(), Error> {
         let n = T::from_usize(particles.len() / dim);
         self.mean.fill(T::ZERO);
         for x in particles.chunks_exact(dim) {
@@ -120,9 +83,19 @@ impl<'a, T: Real> Preconditioner<'a, T> {
         Ok(())
     }
 
-    /// `z = L^{-1} (x - mu)` for every row of `x` (count, d) into `z` (count, d).
-    pub fn whiten(&self, x: &[T], dim: usize, z: &mut [T]) {
-        for (zr, xr) in z.chunks_exact_mut(dim).zip(x.chunks_exact(dim)) {
+    /// Whitens `particles` (N, d) into `z = L^{-1} (x - mu)`, and returns them with `target`
+    /// seen in whitened coordinates (this step's `L` and `mu`).
+    pub(crate) fn whiten<'p>(
+        &'p mut self,
+        particles: &[T],
+        dim: usize,
+        target: &'p mut dyn Target<T>,
+    ) -> (&'p [T], Whitened<'p, T>) {
+        for (zr, xr) in self
+            .whitened
+            .chunks_exact_mut(dim)
+            .zip(particles.chunks_exact(dim))
+        {
             for i in 0..dim {
                 let row = &self.factor[i * dim..i * dim + i];
                 let partial = row
@@ -132,22 +105,13 @@ impl<'a, T: Real> Preconditioner<'a, T> {
                 zr[i] = partial / self.factor[i * dim + i];
             }
         }
+        let target = Whitened::new(target, self.factor, self.mean, self.point, self.score);
+        (self.whitened, target)
     }
 
     /// `x = mu + L z` for every row of `z` (count, d) into `x` (count, d).
-    pub fn unwhiten(&self, z: &[T], x: &mut [T]) {
+    pub(crate) fn unwhiten(&self, z: &[T], x: &mut [T]) {
         unwhiten(self.factor, self.mean, z, x);
-    }
-
-    /// `target` seen in whitened coordinates, using this step's `L` and `mu`.
-    pub fn target<'p>(&'p mut self, target: &'p mut dyn Target<T>) -> Whitened<'p, T> {
-        Whitened {
-            target,
-            factor: self.factor,
-            mean: self.mean,
-            point: self.point,
-            score: self.score,
-        }
     }
 }
 
@@ -207,14 +171,14 @@ pub struct Whitened<'p, T> {
 
 impl<'p, T: Real> Whitened<'p, T> {
     /// `target` seen through `x = mu + L z`, with `factor` `L` (d, d, row-major, lower
-    /// triangular), `mean` `mu` (d) and `scratch` (2 d) for one point and one score.
+    /// triangular), `mean` `mu` (d), and scratch for one point and one score (d each).
     pub fn new(
         target: &'p mut dyn Target<T>,
         factor: &'p [T],
         mean: &'p [T],
-        scratch: &'p mut [T],
+        point: &'p mut [T],
+        score: &'p mut [T],
     ) -> Self {
-        let (point, score) = scratch.split_at_mut(mean.len());
         Whitened {
             target,
             factor,
@@ -257,78 +221,97 @@ impl<T: Real> Target<T> for Whitened<'_, T> {
 mod tests {
     extern crate std;
     use super::*;
+    use crate::layout::{carve, groups, total_len};
+    use crate::Shape;
     use std::vec;
+    use std::vec::Vec;
 
-    /// A preconditioner over one slice of [`preconditioner_len`] values.
-    fn over(dim: usize, memory: &mut [f64]) -> Preconditioner<'_, f64> {
-        let (matrices, vectors) = memory.split_at_mut(2 * dim * dim);
-        Preconditioner::new(dim, matrices, vectors)
+    /// Runs `f` on the preconditioner of a workspace for `n` particles in dimension `dim`.
+    fn with<R>(n: usize, dim: usize, f: impl FnOnce(&mut Preconditioner<'_, f64>) -> R) -> R {
+        let shape = Shape::new(n, 1, dim);
+        let mut memory = vec![0.0; total_len(&shape).unwrap()];
+        let (_, mut p) = carve(&shape, groups(&shape, &mut memory));
+        f(&mut p)
     }
 
-    fn preconditioned(particles: &[f64], dim: usize, memory: &mut [f64]) -> Result<(), Error> {
-        over(dim, memory).update(particles, dim, 1.0)
+    /// A target that is never evaluated here.
+    struct Unused;
+
+    impl Target<f64> for Unused {
+        fn log_density(&mut self, _: &[f64], _: usize, _: &mut [f64]) -> Result<(), i32> {
+            Err(1)
+        }
     }
 
     #[test]
     fn the_factor_reproduces_the_ensemble_covariance_and_whitening_inverts() {
         let x = [1.0, 2.0, 3.0, 1.0, -1.0, 0.5, 0.0, 4.0, 2.0, -2.0];
-        let mut memory = vec![0.0; preconditioner_len(2).unwrap()];
-        let mut p = over(2, &mut memory);
-        p.update(&x, 2, 1.0).unwrap();
-        let (l, mu) = (p.factor.to_vec(), p.mean.to_vec());
-        assert_eq!(l[1], 0.0);
-        for (i, j) in [(0, 0), (0, 1), (1, 1)] {
-            let cov = x
-                .chunks(2)
-                .map(|r| (r[i] - mu[i]) * (r[j] - mu[j]))
-                .sum::<f64>()
-                / 5.0;
-            let llt = l[i * 2] * l[j * 2] + l[i * 2 + 1] * l[j * 2 + 1];
-            assert!((llt - cov).abs() < 1e-12, "{i}{j}: {llt} vs {cov}");
-        }
-        let mut z = [0.0; 10];
-        let mut back = [0.0; 10];
-        p.whiten(&x, 2, &mut z);
-        p.unwhiten(&z, &mut back);
-        for (a, b) in x.iter().zip(&back) {
-            assert!((a - b).abs() < 1e-12);
-        }
-        // Whitened, the ensemble has identity covariance.
-        let zz = z.chunks(2).map(|r| r[0] * r[1]).sum::<f64>() / 5.0;
-        assert!(zz.abs() < 1e-12);
+        with(5, 2, |p| {
+            p.update(&x, 2, 1.0).unwrap();
+            let (l, mu) = (p.factor.to_vec(), p.mean.to_vec());
+            assert_eq!(l[1], 0.0);
+            for (i, j) in [(0, 0), (0, 1), (1, 1)] {
+                let cov = x
+                    .chunks(2)
+                    .map(|r| (r[i] - mu[i]) * (r[j] - mu[j]))
+                    .sum::<f64>()
+                    / 5.0;
+                let llt = l[i * 2] * l[j * 2] + l[i * 2 + 1] * l[j * 2 + 1];
+                assert!((llt - cov).abs() < 1e-12, "{i}{j}: {llt} vs {cov}");
+            }
+            let z: Vec<f64> = p.whiten(&x, 2, &mut Unused).0.to_vec();
+            let mut back = [0.0; 10];
+            p.unwhiten(&z, &mut back);
+            for (a, b) in x.iter().zip(&back) {
+                assert!((a - b).abs() < 1e-12);
+            }
+            // Whitened, the ensemble has identity covariance.
+            let zz = z.chunks(2).map(|r| r[0] * r[1]).sum::<f64>() / 5.0;
+            assert!(zz.abs() < 1e-12);
+        });
     }
 
     #[test]
     fn a_point_ensemble_is_whitened_by_the_identity_and_a_line_gets_a_ridge() {
-        let mut memory = vec![0.0; preconditioner_len(2).unwrap()];
-        preconditioned(&[1.0, 2.0, 1.0, 2.0], 2, &mut memory).unwrap();
-        let p = over(2, &mut memory);
-        assert_eq!(p.factor, &[1.0, 0.0, 0.0, 1.0]);
-        let mut memory = vec![0.0; preconditioner_len(2).unwrap()];
-        preconditioned(&[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], 2, &mut memory).unwrap();
-        let p = over(2, &mut memory);
-        assert!(p.factor.iter().all(|v| v.is_finite()) && p.factor[3] > 0.0);
+        with(2, 2, |p| {
+            p.update(&[1.0, 2.0, 1.0, 2.0], 2, 1.0).unwrap();
+            assert_eq!(p.factor, &[1.0, 0.0, 0.0, 1.0]);
+        });
+        with(3, 2, |p| {
+            p.update(&[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], 2, 1.0).unwrap();
+            assert!(p.factor.iter().all(|v| v.is_finite()) && p.factor[3] > 0.0);
+        });
     }
 
     #[test]
     fn an_overflowing_covariance_is_an_error_and_keeps_the_running_estimate() {
-        let mut memory = vec![0.0; preconditioner_len(1).unwrap()];
-        preconditioned(&[0.0, 2.0], 1, &mut memory).unwrap();
-        let before = memory.clone();
-        let result = preconditioned(&[-1e200, 1e200], 1, &mut memory);
-        assert_eq!(result, Err(Error::NonFiniteCovariance));
-        assert_eq!(memory[0], before[0]);
-        assert_eq!(memory[memory.len() - 1], before[memory.len() - 1]);
+        with(2, 1, |p| {
+            p.update(&[0.0, 2.0], 1, 1.0).unwrap();
+            let (sum, weight) = (p.sum[0], p.weight[0]);
+            let result = p.update(&[-1e200, 1e200], 1, 1.0);
+            assert_eq!(result, Err(Error::NonFiniteCovariance));
+            assert_eq!((p.sum[0], p.weight[0]), (sum, weight));
+        });
     }
 
     #[test]
     fn the_running_estimate_is_a_bias_corrected_average() {
         // Variances 1 then 4 at rate 0.5: sum 0.5 * (0.5 * 1) + 0.5 * 4, weight 0.75.
-        let mut memory = vec![0.0; preconditioner_len(1).unwrap()];
-        let mut p = over(1, &mut memory);
-        p.update(&[-1.0, 1.0], 1, 0.5).unwrap();
-        assert_eq!(p.factor[0], 1.0);
-        p.update(&[-2.0, 2.0], 1, 0.5).unwrap();
-        assert!((p.factor[0] - 3f64.sqrt()).abs() < 1e-12);
+        with(2, 1, |p| {
+            p.update(&[-1.0, 1.0], 1, 0.5).unwrap();
+            assert_eq!(p.factor[0], 1.0);
+            p.update(&[-2.0, 2.0], 1, 0.5).unwrap();
+            assert!((p.factor[0] - 3f64.sqrt()).abs() < 1e-12);
+        });
+    }
+
+    #[test]
+    fn garbage_memory_is_forgotten() {
+        with(2, 1, |p| {
+            p.sum[0] = f64::NAN;
+            p.weight[0] = 0.5;
+            p.sanitise();
+            assert_eq!((p.sum[0], p.weight[0]), (0.0, 0.0));
+        });
     }
 }

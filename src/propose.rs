@@ -4,7 +4,7 @@ use crate::rng::fill_normal;
 use crate::Real;
 use rand_core::Rng;
 
-/// Smallest score norm divided by in the clip, as in ALGORITHM.md.
+/// Smallest score norm divided by in the clip.
 const CLIP_FLOOR: f64 = 1e-8;
 
 /// Writes the proposal means and the proposal pool.

@@ -1,17 +1,20 @@
-//! The scalar trait: one kernel, generic over `f32` and `f64`.
+//! The scalar trait: one kernel, generic over `f32` and `f64` (and, with the `fast-math`
+//! feature, [`FastF32`]).
 
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// A floating-point scalar the kernel runs on (`f32` or `f64`).
+/// A floating-point scalar the kernel runs on: `f32`, `f64`, or [`FastF32`] (feature
+/// `fast-math`). The trait is sealed: the kernel's accuracy and overflow arguments are made for
+/// these types only.
 ///
-/// `exp` is the crate's branch-free, vectorisable [`crate::exp`] (about one ulp); the other
-/// functions come from `libm`. With the `fast-math` feature, `f32` uses
-/// `micromath`'s approximate `exp` and `ln` instead; the kernel only ever calls `exp` on
-/// non-positive arguments (max-shifted log-sum-exp), and the fast `exp` clamps its argument so
-/// a coarse approximation can never produce a negative or non-finite value.
+/// `exp` is the crate's branch-free, vectorisable polynomial (within 4e-16 relative of `libm`
+/// in `f64`, 3e-7 in `f32`); `ln` and `sqrt` come from `libm`. The kernel only ever calls `exp`
+/// on non-positive arguments (max-shifted log-sum-exp), so an approximate `exp` can never
+/// overflow it.
 pub trait Real:
-    Copy
+    sealed::Sealed
+    + Copy
     + PartialOrd
     + Debug
     + Display
@@ -36,15 +39,9 @@ pub trait Real:
     const NEG_INFINITY: Self;
     /// Machine epsilon: the gap between 1 and the next value of the type.
     const EPSILON: Self;
-    /// Random bits in a uniform draw: the stored mantissa width (23 for `f32`, 52 for `f64`),
-    /// so that `(k + 1/2) / 2^bits` is exact and strictly inside (0, 1).
-    const UNIFORM_BITS: u32;
 
     /// Nearest value of this type to `x`.
     fn from_f64(x: f64) -> Self;
-    /// `(k + 1/2) / 2^UNIFORM_BITS` for `k < 2^UNIFORM_BITS`: exact, in this type's own
-    /// arithmetic (no `f64` on an `f32`-only FPU).
-    fn uniform_from_bits(k: u64) -> Self;
     /// Widen to `f64`.
     fn to_f64(self) -> f64;
     /// `e^self`.
@@ -53,10 +50,6 @@ pub trait Real:
     fn ln(self) -> Self;
     /// Square root.
     fn sqrt(self) -> Self;
-    /// Cosine (radians).
-    fn cos(self) -> Self;
-    /// Sine (radians).
-    fn sin(self) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
     /// `true` unless NaN or infinite.
@@ -91,30 +84,61 @@ pub trait Real:
     }
 }
 
+/// What the kernel needs of a scalar beyond [`Real`]; outside the crate it can be neither
+/// named nor implemented, which seals [`Real`].
+pub(crate) mod sealed {
+    /// The kernel's internal scalar operations.
+    pub trait Sealed: Sized {
+        /// Random bits in a uniform draw: the stored mantissa width (23 for `f32`, 52 for
+        /// `f64`), so that `(k + 1/2) / 2^bits` is exact and strictly inside (0, 1).
+        const UNIFORM_BITS: u32;
+        /// `(k + 1/2) / 2^UNIFORM_BITS` for `k < 2^UNIFORM_BITS`: exact, in this type's own
+        /// arithmetic (no `f64` on an `f32`-only FPU).
+        fn uniform_from_bits(k: u64) -> Self;
+        /// Cosine (radians).
+        fn cos(self) -> Self;
+        /// Sine (radians).
+        fn sin(self) -> Self;
+    }
+}
+
 /// NaN or `+inf`: the values a log-density or log-weight may never take (`-inf` is zero mass).
 #[inline(always)]
 pub(crate) fn is_nan_or_pos_inf<T: Real>(x: T) -> bool {
     x.is_nan() || x == T::INFINITY
 }
 
-macro_rules! libm_real {
+/// Implements [`Real`] and its sealed half for a primitive float type from the given functions.
+macro_rules! primitive_real {
     ($t:ty, $bits:expr, $exp:path, $ln:path, $sqrt:path, $cos:path, $sin:path, $abs:path) => {
+        impl sealed::Sealed for $t {
+            const UNIFORM_BITS: u32 = $bits;
+
+            #[inline(always)]
+            fn uniform_from_bits(k: u64) -> Self {
+                const SCALE: $t = 1.0 / (1u64 << $bits) as $t;
+                (k as $t + 0.5) * SCALE
+            }
+            #[inline(always)]
+            fn cos(self) -> Self {
+                $cos(self)
+            }
+            #[inline(always)]
+            fn sin(self) -> Self {
+                $sin(self)
+            }
+        }
+
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const INFINITY: Self = <$t>::INFINITY;
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const EPSILON: Self = <$t>::EPSILON;
-            const UNIFORM_BITS: u32 = $bits;
 
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
                 x as $t
-            }
-            #[inline(always)]
-            fn uniform_from_bits(k: u64) -> Self {
-                const SCALE: $t = 1.0 / (1u64 << $bits) as $t;
-                (k as $t + 0.5) * SCALE
             }
             #[inline(always)]
             fn to_f64(self) -> f64 {
@@ -133,14 +157,6 @@ macro_rules! libm_real {
                 $sqrt(self)
             }
             #[inline(always)]
-            fn cos(self) -> Self {
-                $cos(self)
-            }
-            #[inline(always)]
-            fn sin(self) -> Self {
-                $sin(self)
-            }
-            #[inline(always)]
             fn abs(self) -> Self {
                 $abs(self)
             }
@@ -156,7 +172,7 @@ macro_rules! libm_real {
     };
 }
 
-libm_real!(
+primitive_real!(
     f64,
     52,
     crate::exp::exp_f64,
@@ -167,8 +183,7 @@ libm_real!(
     libm::fabs
 );
 
-#[cfg(not(feature = "fast-math"))]
-libm_real!(
+primitive_real!(
     f32,
     23,
     crate::exp::exp_f32,
@@ -180,43 +195,141 @@ libm_real!(
 );
 
 #[cfg(feature = "fast-math")]
-libm_real!(
-    f32,
-    23,
-    fast::exp,
-    fast::ln,
-    libm::sqrtf,
-    libm::cosf,
-    libm::sinf,
-    libm::fabsf
-);
+pub use fast::FastF32;
 
-/// `micromath`'s approximations, made safe for the log-domain kernel.
+/// [`FastF32`]: `f32` with `micromath`'s approximate `exp` and `ln`.
 #[cfg(feature = "fast-math")]
 mod fast {
+    use super::{sealed, Real};
+    use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
     use micromath::F32Ext;
+
+    /// An `f32` whose `exp` and `ln` are `micromath`'s bit-trick approximations (feature
+    /// `fast-math`): relative error about 2e-3 for `exp` on [-30, 0], absolute error about 6e-5
+    /// for `ln` on [1, 1e4] and up to 0.12 near 1e-5. Everything else is plain `f32`.
+    ///
+    /// It is a separate type, chosen explicitly per sampler (`Etd<FastF32, ..>`), so enabling
+    /// the feature changes nothing for code that uses `f32`. Measured on a Cortex-M4F it is
+    /// slower than the kernel's own polynomial `exp` (see `docs/embedded.md`); it exists for
+    /// targets whose FPU lacks fused multiply-add or where code size matters more.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+    #[repr(transparent)]
+    pub struct FastF32(pub f32);
+
+    impl core::fmt::Display for FastF32 {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            core::fmt::Display::fmt(&self.0, f)
+        }
+    }
+
+    /// The arithmetic operators of `f32`, lane for lane.
+    macro_rules! forward_ops {
+        ($($op:ident $method:ident $assign:ident $assign_method:ident),*) => {$(
+            impl $op for FastF32 {
+                type Output = Self;
+                #[inline(always)]
+                fn $method(self, rhs: Self) -> Self {
+                    FastF32($op::$method(self.0, rhs.0))
+                }
+            }
+            impl $assign for FastF32 {
+                #[inline(always)]
+                fn $assign_method(&mut self, rhs: Self) {
+                    $assign::$assign_method(&mut self.0, rhs.0);
+                }
+            }
+        )*};
+    }
+
+    forward_ops!(
+        Add add AddAssign add_assign,
+        Sub sub SubAssign sub_assign,
+        Mul mul MulAssign mul_assign
+    );
+
+    impl Div for FastF32 {
+        type Output = Self;
+        #[inline(always)]
+        fn div(self, rhs: Self) -> Self {
+            FastF32(self.0 / rhs.0)
+        }
+    }
+
+    impl Neg for FastF32 {
+        type Output = Self;
+        #[inline(always)]
+        fn neg(self) -> Self {
+            FastF32(-self.0)
+        }
+    }
 
     /// Below this `e^x` is under `f32`'s smallest normal and is returned as exactly 0.
     const EXP_FLOOR: f32 = -87.0;
 
-    /// Approximate `e^x`; exactly 0 below [`EXP_FLOOR`], never negative or NaN for finite input.
-    #[inline(always)]
-    pub fn exp(x: f32) -> f32 {
-        let y = F32Ext::exp(x.max(EXP_FLOOR)).max(0.0);
-        if x < EXP_FLOOR {
-            0.0
-        } else {
-            y
+    impl sealed::Sealed for FastF32 {
+        const UNIFORM_BITS: u32 = <f32 as sealed::Sealed>::UNIFORM_BITS;
+
+        #[inline(always)]
+        fn uniform_from_bits(k: u64) -> Self {
+            FastF32(f32::uniform_from_bits(k))
+        }
+        #[inline(always)]
+        fn cos(self) -> Self {
+            FastF32(sealed::Sealed::cos(self.0))
+        }
+        #[inline(always)]
+        fn sin(self) -> Self {
+            FastF32(sealed::Sealed::sin(self.0))
         }
     }
 
-    /// Approximate natural logarithm (`-inf` at 0, as the exact one).
-    #[inline(always)]
-    pub fn ln(x: f32) -> f32 {
-        if x == 0.0 {
-            f32::NEG_INFINITY
-        } else {
-            F32Ext::ln(x)
+    impl Real for FastF32 {
+        const ZERO: Self = FastF32(0.0);
+        const ONE: Self = FastF32(1.0);
+        const INFINITY: Self = FastF32(f32::INFINITY);
+        const NEG_INFINITY: Self = FastF32(f32::NEG_INFINITY);
+        const EPSILON: Self = FastF32(f32::EPSILON);
+
+        #[inline(always)]
+        fn from_f64(x: f64) -> Self {
+            FastF32(x as f32)
+        }
+        #[inline(always)]
+        fn to_f64(self) -> f64 {
+            self.0 as f64
+        }
+        /// Approximate `e^x`: exactly 0 below `-87`, never negative or NaN for finite input.
+        #[inline(always)]
+        fn exp(self) -> Self {
+            let x = self.0;
+            let y = F32Ext::exp(x.max(EXP_FLOOR)).max(0.0);
+            FastF32(if x < EXP_FLOOR { 0.0 } else { y })
+        }
+        /// Approximate natural logarithm (`-inf` at 0, as the exact one).
+        #[inline(always)]
+        fn ln(self) -> Self {
+            if self.0 == 0.0 {
+                FastF32(f32::NEG_INFINITY)
+            } else {
+                FastF32(F32Ext::ln(self.0))
+            }
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            FastF32(Real::sqrt(self.0))
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            FastF32(Real::abs(self.0))
+        }
+        #[inline(always)]
+        fn is_finite(self) -> bool {
+            self.0.is_finite()
+        }
+        #[inline(always)]
+        fn is_nan(self) -> bool {
+            self.0.is_nan()
         }
     }
 }

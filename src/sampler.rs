@@ -7,8 +7,8 @@
 
 use crate::cost::normalised_cost;
 use crate::error::check_len;
+use crate::layout::{self, count_of, Extent, Preconditioner, Stages};
 use crate::mutate::{mutate, MutationBuffers};
-use crate::precondition::{preconditioner_len, Preconditioner};
 use crate::propose::propose;
 use crate::real::is_nan_or_pos_inf;
 use crate::sinkhorn::{solve, SinkhornStats};
@@ -18,18 +18,7 @@ use crate::weights::log_weights;
 use crate::{Config, Error, Precondition, Real, Shape, Target};
 use rand_core::Rng;
 
-/// Per-particle rows in the workspace: means, scores, next positions, the mutation's proposals
-/// and proposal scores, and the whitened particles.
-const PARTICLE_ROWS: usize = 6;
-/// Per-particle scalars: `log a`, `u`, Sinkhorn row scratch, and the mutation's two `log pi`.
-const PARTICLE_SCALARS: usize = 5;
-/// Per-proposal scalars: `v`, `log pi`, `log b`, Sinkhorn column scratch.
-const POOL_SCALARS: usize = 4;
-/// Vectors of length d in the preconditioner: mean, one point, one score, and a row whose first
-/// value is the running covariance's weight.
-const PRECONDITIONER_VECTORS: usize = 4;
-
-/// What one ETD iteration did (see ALGORITHM.md, "Per-iteration diagnostics").
+/// What one ETD iteration did (see `docs/algorithm.md`, "Diagnostics").
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StepStats<T> {
@@ -46,23 +35,21 @@ pub struct StepStats<T> {
     pub acceptance_rate: T,
 }
 
-/// Values of caller memory a [`Workspace`] of this shape needs:
-/// `N*P + P*(d + 4) + N*(6d + 5) + 2d(d + 2)` with `P = N*M`; `None` if a size is zero or
-/// it overflows.
+/// Values of caller memory a [`Workspace`] of this shape needs, `None` if a size is zero or it
+/// overflows. It is the sum, over the buffers of the workspace's layout table, of their
+/// lengths: with `P = N M`, `N P + P (d + 4) + N (6 d + 5) + 2 d^2 + 3 d + 1`, so the `N x P`
+/// cost matrix dominates.
+///
+/// ```
+/// use entropic_transport::{workspace_len, Shape};
+/// // The microcontroller example: N = 32, M = 4, d = 2 in f32 is 21 692 bytes.
+/// assert_eq!(workspace_len(&Shape::new(32, 4, 2)), Some(5423));
+/// // The authors' default size: N = 100, M = 25, d = 2.
+/// assert_eq!(workspace_len(&Shape::new(100, 25, 2)), Some(266_715));
+/// assert_eq!(workspace_len(&Shape::new(0, 4, 2)), None);
+/// ```
 pub fn workspace_len(shape: &Shape) -> Option<usize> {
-    shape.validate().ok()?;
-    let (n, d) = (shape.n_particles, shape.dim);
-    let p = n.checked_mul(shape.proposals_per_particle)?;
-    let cost = n.checked_mul(p)?;
-    let pool = p.checked_mul(d.checked_add(POOL_SCALARS)?)?;
-    let particles = n.checked_mul(
-        PARTICLE_ROWS
-            .checked_mul(d)?
-            .checked_add(PARTICLE_SCALARS)?,
-    )?;
-    cost.checked_add(pool)?
-        .checked_add(particles)?
-        .checked_add(preconditioner_len(d)?)
+    layout::total_len(shape)
 }
 
 /// The buffers of one ETD iteration over caller memory, plus the state that persists from one
@@ -70,48 +57,10 @@ pub fn workspace_len(shape: &Shape) -> Option<usize> {
 /// alive across steps.
 pub struct Workspace<'a, T> {
     shape: Shape,
-    /// The stages' buffers.
+    /// The buffers of stages 1-7.
     stages: Stages<'a, T>,
-    /// The particles in whitened coordinates (N, d), when preconditioning.
-    whitened: &'a mut [T],
-    /// The running covariance, its factor and mean.
+    /// Stage 0: the running covariance, its factor and mean, and the whitened particles.
     preconditioner: Preconditioner<'a, T>,
-}
-
-/// The buffers of stages 1-7, all in the coordinates the step runs in.
-struct Stages<'a, T> {
-    /// `log a_i = -ln N` (N).
-    log_a: &'a mut [T],
-    /// Scaled row potential `u = f / eps` (N), the warm start.
-    u: &'a mut [T],
-    /// Scaled column potential `v = g / eps` (P), the warm start.
-    v: &'a mut [T],
-    /// Sinkhorn row scratch (N).
-    row_scratch: &'a mut [T],
-    /// Sinkhorn column scratch (P).
-    col_scratch: &'a mut [T],
-    /// Proposal means (N, d).
-    means: &'a mut [T],
-    /// Scores at the particles (N, d); the mutation reuses it for the proposals' scores.
-    scores: &'a mut [T],
-    /// Positions after update and mutation, copied out on success (N, d).
-    next: &'a mut [T],
-    /// Proposal pool (P, d).
-    proposals: &'a mut [T],
-    /// `log pi` of the proposals (P).
-    log_pi: &'a mut [T],
-    /// Normalised log-weights (P).
-    log_b: &'a mut [T],
-    /// Normalised cost, then plan rows (N, P).
-    cost: &'a mut [T],
-    /// Mutation proposals (N, d).
-    mutation_proposal: &'a mut [T],
-    /// Scores at the current points during mutation (N, d).
-    mutation_score: &'a mut [T],
-    /// `log pi` at the current points during mutation (N).
-    mutation_log_pi: &'a mut [T],
-    /// `log pi` at the mutation proposals (N).
-    mutation_log_pi_proposal: &'a mut [T],
 }
 
 impl<'a, T: Real> Workspace<'a, T> {
@@ -132,24 +81,7 @@ impl<'a, T: Real> Workspace<'a, T> {
     pub fn from_memory(shape: Shape, memory: &'a mut [T]) -> Result<Self, Error> {
         let len = workspace_len(&shape).ok_or(Error::ZeroSize)?;
         check_len(memory.len(), len)?;
-        let (n, p, d) = (shape.n_particles, shape.pool(), shape.dim);
-        let (cost, rest) = memory.split_at_mut(n * p);
-        let (proposals, rest) = rest.split_at_mut(p * d);
-        let (pool_scalars, rest) = rest.split_at_mut(p * POOL_SCALARS);
-        let (particle_rows, rest) = rest.split_at_mut(n * d * PARTICLE_ROWS);
-        let (particle_scalars, rest) = rest.split_at_mut(n * PARTICLE_SCALARS);
-        let (matrices, vectors) = rest.split_at_mut(2 * d * d);
-        let workspace = Self::from_parts(
-            shape,
-            [
-                cost,
-                proposals,
-                pool_scalars,
-                particle_rows,
-                particle_scalars,
-            ],
-            [matrices, vectors],
-        );
+        let mut workspace = Self::from_groups(shape, layout::groups(&shape, memory));
         for x in workspace
             .stages
             .u
@@ -160,46 +92,18 @@ impl<'a, T: Real> Workspace<'a, T> {
                 *x = T::ZERO;
             }
         }
+        workspace.preconditioner.sanitise();
         Ok(workspace)
     }
 
-    /// Splits the groups of buffers: the stages' `[cost, proposals, pool scalars, particle
-    /// rows, particle scalars]` and the preconditioner's `[matrices, vectors]`; lengths are
-    /// correct by construction at both callers.
-    fn from_parts(
-        shape: Shape,
-        [cost, proposals, pool_scalars, particle_rows, particle_scalars]: [&'a mut [T]; 5],
-        [matrices, vectors]: [&'a mut [T]; 2],
-    ) -> Self {
-        let (n, p, d) = (shape.n_particles, shape.pool(), shape.dim);
-        let mut pool = pool_scalars.chunks_exact_mut(p);
-        let mut rows = particle_rows.chunks_exact_mut(n * d);
-        let mut scalars = particle_scalars.chunks_exact_mut(n);
-        let log_a = take(&mut scalars);
-        log_a.fill(-T::from_usize(n).ln());
-        let stages = Stages {
-            log_a,
-            u: take(&mut scalars),
-            row_scratch: take(&mut scalars),
-            mutation_log_pi: take(&mut scalars),
-            mutation_log_pi_proposal: take(&mut scalars),
-            v: take(&mut pool),
-            log_pi: take(&mut pool),
-            log_b: take(&mut pool),
-            col_scratch: take(&mut pool),
-            means: take(&mut rows),
-            scores: take(&mut rows),
-            next: take(&mut rows),
-            mutation_proposal: take(&mut rows),
-            mutation_score: take(&mut rows),
-            proposals,
-            cost,
-        };
+    /// The workspace over memory already cut into the layout's extent groups.
+    fn from_groups(shape: Shape, groups: layout::Groups<'a, T>) -> Self {
+        let (stages, preconditioner) = layout::carve(&shape, groups);
+        stages.log_a.fill(-T::from_usize(shape.n_particles).ln());
         Workspace {
             shape,
             stages,
-            whitened: take(&mut rows),
-            preconditioner: Preconditioner::new(d, matrices, vectors),
+            preconditioner,
         }
     }
 
@@ -254,11 +158,10 @@ impl<'a, T: Real> Workspace<'a, T> {
         };
         // 0. Precondition: the same stages on the whitened ensemble and target.
         self.preconditioner.update(particles, d, rate)?;
-        self.preconditioner.whiten(particles, d, self.whitened);
-        let mut whitened_target = self.preconditioner.target(&mut target);
+        let (whitened, mut whitened_target) = self.preconditioner.whiten(particles, d, &mut target);
         let stats = self
             .stages
-            .transport(config, self.whitened, d, &mut whitened_target, rng)?;
+            .transport(config, whitened, d, &mut whitened_target, rng)?;
         self.preconditioner.unwhiten(self.stages.next, particles);
         Ok(stats)
     }
@@ -368,25 +271,20 @@ impl<T: Real> Stages<'_, T> {
     }
 }
 
-/// The next buffer of a split; the splits are sized exactly, so the empty fallback is unreachable.
-fn take<'a, T>(chunks: &mut core::slice::ChunksExactMut<'a, T>) -> &'a mut [T] {
-    chunks.next().unwrap_or_default()
-}
-
 /// A sampler whose whole workspace lives inline: `N` particles, a pool of `P = N*M` proposals,
 /// dimension `D`. `P % N != 0` (or any zero size) is rejected at compile time.
 ///
 /// `Etd::new()` is a `const fn`, so the sampler can be a `static` on a microcontroller; its size
-/// is `size_of::<T>() * (N*P + P*(D + 4) + N*(6D + 5) + 2D(D + 2))` bytes, [`workspace_len`]
-/// scalars.
+/// is `size_of::<T>()` times [`workspace_len`] of its shape (the same layout table sizes both).
 pub struct Etd<T, const N: usize, const P: usize, const D: usize> {
-    cost: [[T; P]; N],
-    proposals: [[T; D]; P],
-    pool_scalars: [[T; P]; POOL_SCALARS],
-    particle_rows: [[[T; D]; N]; PARTICLE_ROWS],
-    particle_scalars: [[T; N]; PARTICLE_SCALARS],
-    preconditioner_matrices: [[[T; D]; D]; 2],
-    preconditioner_vectors: [[T; D]; PRECONDITIONER_VECTORS],
+    matrices: [[[T; P]; N]; count_of(Extent::Matrix)],
+    pools: [[[T; D]; P]; count_of(Extent::Pool)],
+    proposals: [[T; P]; count_of(Extent::Proposals)],
+    points: [[[T; D]; N]; count_of(Extent::Points)],
+    particles: [[T; N]; count_of(Extent::Particles)],
+    squares: [[[T; D]; D]; count_of(Extent::Square)],
+    vectors: [[T; D]; count_of(Extent::Vector)],
+    ones: [T; count_of(Extent::One)],
 }
 
 impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
@@ -397,13 +295,14 @@ impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
             assert!(P % N == 0, "the pool size P must be a multiple of N");
         }
         Etd {
-            cost: [[T::ZERO; P]; N],
-            proposals: [[T::ZERO; D]; P],
-            pool_scalars: [[T::ZERO; P]; POOL_SCALARS],
-            particle_rows: [[[T::ZERO; D]; N]; PARTICLE_ROWS],
-            particle_scalars: [[T::ZERO; N]; PARTICLE_SCALARS],
-            preconditioner_matrices: [[[T::ZERO; D]; D]; 2],
-            preconditioner_vectors: [[T::ZERO; D]; PRECONDITIONER_VECTORS],
+            matrices: [[[T::ZERO; P]; N]; count_of(Extent::Matrix)],
+            pools: [[[T::ZERO; D]; P]; count_of(Extent::Pool)],
+            proposals: [[T::ZERO; P]; count_of(Extent::Proposals)],
+            points: [[[T::ZERO; D]; N]; count_of(Extent::Points)],
+            particles: [[T::ZERO; N]; count_of(Extent::Particles)],
+            squares: [[[T::ZERO; D]; D]; count_of(Extent::Square)],
+            vectors: [[T::ZERO; D]; count_of(Extent::Vector)],
+            ones: [T::ZERO; count_of(Extent::One)],
         }
     }
 
@@ -414,20 +313,17 @@ impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
 
     /// The shared slice workspace over this sampler's arrays (potentials persist inside).
     pub fn workspace(&mut self) -> Workspace<'_, T> {
-        Workspace::from_parts(
+        Workspace::from_groups(
             Self::shape(),
             [
-                self.cost.as_flattened_mut(),
+                self.matrices.as_flattened_mut().as_flattened_mut(),
+                self.pools.as_flattened_mut().as_flattened_mut(),
                 self.proposals.as_flattened_mut(),
-                self.pool_scalars.as_flattened_mut(),
-                self.particle_rows.as_flattened_mut().as_flattened_mut(),
-                self.particle_scalars.as_flattened_mut(),
-            ],
-            [
-                self.preconditioner_matrices
-                    .as_flattened_mut()
-                    .as_flattened_mut(),
-                self.preconditioner_vectors.as_flattened_mut(),
+                self.points.as_flattened_mut().as_flattened_mut(),
+                self.particles.as_flattened_mut(),
+                self.squares.as_flattened_mut().as_flattened_mut(),
+                self.vectors.as_flattened_mut(),
+                &mut self.ones,
             ],
         )
     }

@@ -60,25 +60,11 @@ pub fn sinkhorn<T: Real>(
     g: &mut [T],
     scratch: &mut [T],
 ) -> Result<SinkhornStats<T>, Error> {
+    params.check_problem(cost, log_a, log_b)?;
     let (n, p) = (log_a.len(), log_b.len());
-    if n == 0 || p == 0 {
-        return Err(Error::ZeroSize);
-    }
-    check_len(cost.len(), n.saturating_mul(p))?;
     check_len(f.len(), n)?;
     check_len(g.len(), p)?;
     check_len(scratch.len(), sinkhorn_scratch_len(n, p))?;
-    params.validate()?;
-    if !cost.iter().all(|c| c.is_finite())
-        || [log_a, log_b]
-            .iter()
-            .any(|m| m.iter().any(|&x| is_nan_or_pos_inf(x)))
-    {
-        return Err(Error::NonFiniteInput);
-    }
-    if !log_a.iter().any(|x| x.is_finite()) || !log_b.iter().any(|x| x.is_finite()) {
-        return Err(Error::AllWeightsZero);
-    }
     let inv_eps = T::ONE / params.epsilon;
     for x in f.iter_mut().chain(g.iter_mut()) {
         *x = if x.is_finite() { *x * inv_eps } else { T::ZERO };
@@ -92,6 +78,29 @@ pub fn sinkhorn<T: Real>(
 }
 
 impl<T: Real> SinkhornParams<T> {
+    /// Checks a problem as [`sinkhorn`] does before it solves: the parameters, the sizes
+    /// (`log_a` (n), `log_b` (p) non-empty, `cost` (n, p)), and the values (finite costs, no
+    /// NaN or `+inf` marginal, one finite entry in each marginal).
+    pub fn check_problem(&self, cost: &[T], log_a: &[T], log_b: &[T]) -> Result<(), Error> {
+        let (n, p) = (log_a.len(), log_b.len());
+        if n == 0 || p == 0 {
+            return Err(Error::ZeroSize);
+        }
+        check_len(cost.len(), n.saturating_mul(p))?;
+        self.validate()?;
+        if !cost.iter().all(|c| c.is_finite())
+            || [log_a, log_b]
+                .iter()
+                .any(|m| m.iter().any(|&x| is_nan_or_pos_inf(x)))
+        {
+            return Err(Error::NonFiniteInput);
+        }
+        if !log_a.iter().any(|x| x.is_finite()) || !log_b.iter().any(|x| x.is_finite()) {
+            return Err(Error::AllWeightsZero);
+        }
+        Ok(())
+    }
+
     /// Checks epsilon, tolerance, the iteration cap and rho.
     pub fn validate(&self) -> Result<(), Error> {
         if !is_positive(self.epsilon) {

@@ -3,7 +3,7 @@
 use crate::lse::{log_sum_exp_in_place, max};
 use crate::{Error, Real};
 
-/// How far below the largest finite log-weight the others are floored (ALGORITHM.md: 30).
+/// How far below the largest finite log-weight the others are floored.
 const LOG_WEIGHT_FLOOR: f64 = 30.0;
 
 /// Writes normalised log-weights `log_b` (`logsumexp(log_b) = 0`) and returns the weight ESS

@@ -5,10 +5,10 @@ use core::fmt::Write;
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::{debug, hio};
-use entropic_transport::{DefaultRng, Etd};
+use entropic_transport::{workspace_len, DefaultRng, Etd, Real, Shape};
 use etd_cortex_m4::{
-    check, errors, initial_particles, sampler_bytes, summarise, true_mean, true_variance, Mixture3,
-    D, ITERATIONS, M, N, P, TOLERANCES, WEIGHTS,
+    check, errors, initial_particles, summarise, true_mean, true_variance, Mixture3, Scalar, D,
+    ITERATIONS, M, N, P, TOLERANCES, WEIGHTS,
 };
 use rand_core::SeedableRng;
 
@@ -34,10 +34,10 @@ macro_rules! say {
 #[entry]
 fn main() -> ! {
     // `static mut` inside `#[entry]` becomes a `&'static mut`: the workspace lives in .bss.
-    static mut SAMPLER: Etd<f32, N, P, D> = Etd::new();
-    static mut PARTICLES: [[f32; D]; N] = [[0.0; D]; N];
-    let sampler: &'static mut Etd<f32, N, P, D> = SAMPLER;
-    let particles: &'static mut [[f32; D]; N] = PARTICLES;
+    static mut SAMPLER: Etd<Scalar, N, P, D> = Etd::new();
+    static mut PARTICLES: [[Scalar; D]; N] = [[Scalar::ZERO; D]; N];
+    let sampler: &'static mut Etd<Scalar, N, P, D> = SAMPLER;
+    let particles: &'static mut [[Scalar; D]; N] = PARTICLES;
 
     let mut out: Out = match hio::hstdout() {
         Ok(out) => out,
@@ -67,9 +67,9 @@ fn main() -> ! {
     );
     say!(
         out,
-        "sampler workspace: {} bytes (formula 4*(N*P + P*(d+4) + N*(6d+5) + 2d(d+2)) = {})",
-        core::mem::size_of::<Etd<f32, N, P, D>>(),
-        sampler_bytes(N, M, D)
+        "sampler workspace: {} bytes (workspace_len: {} bytes)",
+        core::mem::size_of::<Etd<Scalar, N, P, D>>(),
+        workspace_len(&Shape::new(N, M, D)).unwrap_or(0) * core::mem::size_of::<Scalar>()
     );
 
     // Calibrate: SysTick ticks for a loop of exactly 2 * CALIBRATION_LOOPS + 1 instructions
@@ -123,7 +123,7 @@ fn main() -> ! {
                 "{it:>4} {:>5} {:>4} {:>10.2e} {:>9.3} {:>8.1} {:>8.2} {instr:>9} {stack:>6}",
                 s.sinkhorn.iterations,
                 if s.sinkhorn.converged { "yes" } else { "no" },
-                s.sinkhorn.marginal_error,
+                s.sinkhorn.marginal_error.to_f64(),
                 s.cost_scale,
                 s.weight_ess,
                 s.coupling_ess
@@ -171,10 +171,9 @@ fn main() -> ! {
         e.share,
         TOLERANCES.share
     );
-    let checksum = particles
-        .as_flattened()
-        .iter()
-        .fold(0u32, |h, x| h.rotate_left(5) ^ x.to_bits());
+    let checksum = particles.as_flattened().iter().fold(0u32, |h, x| {
+        h.rotate_left(5) ^ (x.to_f64() as f32).to_bits()
+    });
     say!(out, "particle checksum: {checksum:08x}");
     #[cfg(feature = "profile")]
     {

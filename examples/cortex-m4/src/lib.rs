@@ -11,7 +11,16 @@
 #![deny(missing_docs)]
 
 use entropic_transport::rng::fill_normal;
-use entropic_transport::{Config, DefaultRng, Target};
+use entropic_transport::{Config, DefaultRng, Real, Target};
+
+/// The firmware's scalar: `f32`, or `FastF32` (micromath's `exp`/`ln`) with the `fast-math`
+/// feature.
+#[cfg(not(feature = "fast-math"))]
+pub type Scalar = f32;
+/// The firmware's scalar: `f32`, or `FastF32` (micromath's `exp`/`ln`) with the `fast-math`
+/// feature.
+#[cfg(feature = "fast-math")]
+pub type Scalar = entropic_transport::FastF32;
 
 /// Particles.
 #[cfg(not(feature = "shape-b"))]
@@ -59,13 +68,13 @@ pub const ALPHA: f32 = 0.3;
 /// seeds: worst mode-share error 0.64, against 0.08 with `alpha = 0.3`).
 ///
 /// With the `budget` feature, Sinkhorn is also capped at [`BUDGET_ITERATIONS`] per step.
-pub fn config() -> Config<f32> {
+pub fn config() -> Config<Scalar> {
     Config {
-        alpha: ALPHA,
+        alpha: Scalar::from_f64(ALPHA as f64),
         max_iterations: if cfg!(feature = "budget") {
             BUDGET_ITERATIONS
         } else {
-            Config::<f32>::default().max_iterations
+            Config::<Scalar>::default().max_iterations
         },
         ..Config::default()
     }
@@ -74,48 +83,38 @@ pub fn config() -> Config<f32> {
 /// Sinkhorn iterations per step with the `budget` feature (the default cap is 50).
 pub const BUDGET_ITERATIONS: u32 = 3;
 
-/// Bytes of the sampler's workspace for a shape: `4 (N P + P (d + 4) + N (6 d + 5) + 2 d (d + 2))`
-/// in f32.
-pub const fn sampler_bytes(n: usize, m: usize, d: usize) -> usize {
-    let p = n * m;
-    4 * (n * p + p * (d + 4) + n * (6 * d + 5) + 2 * d * (d + 2))
-}
-
-/// The three-mode mixture as an ETD target with score (f32; `exp` from the core's accurate
-/// [`entropic_transport::exp::exp_f32`], `ln` from `libm`, whichever math the kernel uses).
+/// The three-mode mixture as an ETD target with score, computed in the scalar's own
+/// arithmetic (`exp` and `ln` of `Real`: the kernel's polynomial `exp` and `libm`'s `ln` for
+/// `f32`, micromath's for `FastF32`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Mixture3;
 
 impl Mixture3 {
     /// `ln w_k - |x - mu_k|^2 / (2 s^2)` for each component (the shared normaliser dropped).
-    fn component_terms(x: &[f32]) -> [f32; K] {
-        let inv_two_var = 0.5 / (STD * STD);
-        let mut terms = [0.0; K];
+    fn component_terms<T: Real>(x: &[T]) -> [T; K] {
+        let inv_two_var = T::from_f64((0.5 / (STD * STD)) as f64);
+        let mut terms = [T::ZERO; K];
         for (k, t) in terms.iter_mut().enumerate() {
-            let sq: f32 = x
-                .iter()
-                .enumerate()
-                .map(|(i, &x_i)| {
-                    let diff = x_i - mean_coord(k, i);
-                    diff * diff
-                })
-                .sum();
-            *t = libm::logf(WEIGHTS[k]) - sq * inv_two_var;
+            let sq = x.iter().enumerate().fold(T::ZERO, |acc, (i, &x_i)| {
+                let diff = x_i - T::from_f64(mean_coord(k, i) as f64);
+                acc + diff * diff
+            });
+            *t = T::from_f64(WEIGHTS[k] as f64).ln() - sq * inv_two_var;
         }
         terms
     }
 
     /// Component responsibilities at `x` and the log-density (up to a constant).
-    fn responsibilities(x: &[f32]) -> ([f32; K], f32) {
+    fn responsibilities<T: Real>(x: &[T]) -> ([T; K], T) {
         let mut r = Self::component_terms(x);
-        let max = r.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut total = 0.0;
+        let max = r.iter().fold(T::NEG_INFINITY, |m, &t| m.max(t));
+        let mut total = T::ZERO;
         for t in r.iter_mut() {
-            *t = entropic_transport::exp::exp_f32(*t - max);
+            *t = (*t - max).exp();
             total += *t;
         }
-        r.iter_mut().for_each(|t| *t /= total);
-        (r, max + libm::logf(total))
+        r.iter_mut().for_each(|t| *t = *t / total);
+        (r, max + total.ln())
     }
 
     /// Index of the component with the largest responsibility at `x`.
@@ -136,20 +135,22 @@ fn mean_coord(k: usize, i: usize) -> f32 {
     MEANS[k].get(i).copied().unwrap_or(0.0)
 }
 
-impl Target<f32> for Mixture3 {
-    fn log_density(&mut self, x: &[f32], dim: usize, out: &mut [f32]) -> Result<(), i32> {
+impl<T: Real> Target<T> for Mixture3 {
+    fn log_density(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
         for (point, o) in x.chunks_exact(dim).zip(out.iter_mut()) {
             *o = Self::responsibilities(point).1;
         }
         Ok(())
     }
 
-    fn score(&mut self, x: &[f32], dim: usize, out: &mut [f32]) -> Result<(), i32> {
-        let inv_var = 1.0 / (STD * STD);
+    fn score(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
+        let inv_var = T::from_f64((1.0 / (STD * STD)) as f64);
         for (point, o) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
             let (r, _) = Self::responsibilities(point);
             for (i, (o_i, &x_i)) in o.iter_mut().zip(point).enumerate() {
-                let pull: f32 = (0..K).map(|k| r[k] * mean_coord(k, i)).sum();
+                let pull = (0..K).fold(T::ZERO, |acc, k| {
+                    acc + r[k] * T::from_f64(mean_coord(k, i) as f64)
+                });
                 *o_i = (pull - x_i) * inv_var;
             }
         }
@@ -176,12 +177,13 @@ pub fn true_variance(i: usize) -> f32 {
 }
 
 /// The initial ensemble: `N(0, INIT_STD^2 I)` from `rng`.
-pub fn initial_particles(rng: &mut DefaultRng, particles: &mut [[f32; D]; N]) {
+pub fn initial_particles(rng: &mut DefaultRng, particles: &mut [[Scalar; D]; N]) {
     fill_normal(rng, particles.as_flattened_mut());
+    let scale = Scalar::from_f64(INIT_STD as f64);
     particles
         .as_flattened_mut()
         .iter_mut()
-        .for_each(|x| *x *= INIT_STD);
+        .for_each(|x| *x *= scale);
 }
 
 /// What the firmware reports about the final ensemble.
@@ -195,17 +197,18 @@ pub struct Summary {
     pub shares: [f32; K],
 }
 
-/// Summary statistics of an ensemble.
-pub fn summarise(particles: &[[f32; D]; N]) -> Summary {
+/// Summary statistics of an ensemble (in `f32`).
+pub fn summarise(particles: &[[Scalar; D]; N]) -> Summary {
+    let particles = particles.map(|p| p.map(|x| x.to_f64() as f32));
     let n = N as f32;
     let mut mean = [0.0; D];
     let mut variance = [0.0; D];
     let mut shares = [0.0; K];
-    for p in particles {
+    for p in &particles {
         mean.iter_mut().zip(p).for_each(|(m, &x)| *m += x / n);
         shares[Mixture3::nearest_mode(p)] += 1.0 / n;
     }
-    for p in particles {
+    for p in &particles {
         variance
             .iter_mut()
             .zip(p.iter().zip(&mean))

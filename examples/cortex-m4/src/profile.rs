@@ -11,39 +11,39 @@ use entropic_transport::propose::propose;
 use entropic_transport::rng::{fill_normal, uniform};
 use entropic_transport::update::update;
 use entropic_transport::weights::log_weights;
-use entropic_transport::{sinkhorn, Config, DefaultRng, SinkhornParams, Target};
-use etd_cortex_m4::{Mixture3, D, N, P};
+use entropic_transport::{sinkhorn, Config, DefaultRng, Real, SinkhornParams, Target};
+use etd_cortex_m4::{Mixture3, Scalar, D, N, P};
 
 /// The stage buffers, named as in `Workspace`.
 pub struct Buffers {
-    scores: [[f32; D]; N],
-    means: [[f32; D]; N],
-    proposals: [[f32; D]; P],
-    log_pi: [f32; P],
-    log_b: [f32; P],
-    row: [f32; N],
-    cost: [[f32; P]; N],
-    f: [f32; N],
-    g: [f32; P],
-    scratch: [f32; N + P],
-    next: [[f32; D]; N],
+    scores: [[Scalar; D]; N],
+    means: [[Scalar; D]; N],
+    proposals: [[Scalar; D]; P],
+    log_pi: [Scalar; P],
+    log_b: [Scalar; P],
+    row: [Scalar; N],
+    cost: [[Scalar; P]; N],
+    f: [Scalar; N],
+    g: [Scalar; P],
+    scratch: [Scalar; N + P],
+    next: [[Scalar; D]; N],
 }
 
 impl Buffers {
     /// Zeroed buffers (for a `static`).
     pub const fn new() -> Self {
         Buffers {
-            scores: [[0.0; D]; N],
-            means: [[0.0; D]; N],
-            proposals: [[0.0; D]; P],
-            log_pi: [0.0; P],
-            log_b: [0.0; P],
-            row: [0.0; N],
-            cost: [[0.0; P]; N],
-            f: [0.0; N],
-            g: [0.0; P],
-            scratch: [0.0; N + P],
-            next: [[0.0; D]; N],
+            scores: [[Scalar::ZERO; D]; N],
+            means: [[Scalar::ZERO; D]; N],
+            proposals: [[Scalar::ZERO; D]; P],
+            log_pi: [Scalar::ZERO; P],
+            log_b: [Scalar::ZERO; P],
+            row: [Scalar::ZERO; N],
+            cost: [[Scalar::ZERO; P]; N],
+            f: [Scalar::ZERO; N],
+            g: [Scalar::ZERO; P],
+            scratch: [Scalar::ZERO; N + P],
+            next: [[Scalar::ZERO; D]; N],
         }
     }
 }
@@ -52,8 +52,8 @@ impl Buffers {
 pub fn profile(
     out: &mut Out,
     b: &mut Buffers,
-    particles: &[[f32; D]; N],
-    config: &Config<f32>,
+    particles: &[[Scalar; D]; N],
+    config: &Config<Scalar>,
     per_tick: f32,
     rng: &mut DefaultRng,
 ) {
@@ -102,15 +102,15 @@ pub fn profile(
         let _ = normalised_cost(x, b.proposals.as_flattened(), D, b.cost.as_flattened_mut());
     });
     let _ = writeln!(out, "  3-4 cost + median                {:>9}", instr(t));
-    let log_a = [-libm::logf(N as f32); N];
+    let log_a = [-Scalar::from_usize(N).ln(); N];
     let solve = |iterations: u32, b: &mut Buffers| {
-        b.f.fill(0.0);
-        b.g.fill(0.0);
+        b.f.fill(Scalar::ZERO);
+        b.g.fill(Scalar::ZERO);
         let params = SinkhornParams {
             epsilon: config.epsilon,
             coupling: config.coupling,
             max_iterations: iterations,
-            tolerance: 1e-30,
+            tolerance: Scalar::from_f64(1e-30),
         };
         ticks(|| {
             let _ = sinkhorn(
@@ -138,7 +138,7 @@ pub fn profile(
         per_iteration,
         per_iteration as usize / (N * P)
     );
-    let inv_eps = 1.0 / config.epsilon;
+    let inv_eps = Scalar::ONE / config.epsilon;
     let g = b.g.map(|g| g * inv_eps);
     let t = ticks(|| {
         update(
@@ -159,12 +159,12 @@ pub fn profile(
     let _ = writeln!(out, "building blocks (instructions each):");
     let t = ticks(|| {
         for _ in 0..P {
-            core::hint::black_box(uniform::<f32, _>(rng));
+            core::hint::black_box(uniform::<Scalar, _>(rng));
         }
     });
     let _ = writeln!(
         out,
-        "  rng::uniform::<f32>              {:>9}",
+        "  rng::uniform (one draw)          {:>9}",
         instr(t) / P as u32
     );
     let t = ticks(|| fill_normal(rng, b.log_pi.as_mut_slice()));
@@ -176,7 +176,7 @@ pub fn profile(
     b.log_b
         .iter_mut()
         .enumerate()
-        .for_each(|(j, v)| *v = -(j as f32) / 16.0);
+        .for_each(|(j, v)| *v = Scalar::from_f64(-(j as f64) / 16.0));
     let t = ticks(|| {
         core::hint::black_box(log_sum_exp_in_place(&mut b.log_b));
     });

@@ -3,14 +3,16 @@
 //! (from the repository root) prints the error distribution.
 
 use entropic_transport::{DefaultRng, Etd};
-use etd_cortex_m4::{errors, initial_particles, summarise, Mixture3, Summary, D, ITERATIONS, N, P};
+use etd_cortex_m4::{
+    errors, initial_particles, summarise, Mixture3, Scalar, Summary, D, ITERATIONS, N, P,
+};
 use rand_core::SeedableRng;
 
 /// One firmware run on the host.
 fn run(seed: u64) -> Summary {
-    let mut sampler: Box<Etd<f32, N, P, D>> = Box::default();
+    let mut sampler: Box<Etd<Scalar, N, P, D>> = Box::default();
     let mut rng = DefaultRng::seed_from_u64(seed);
-    let mut particles = [[0.0f32; D]; N];
+    let mut particles = [[Scalar::default(); D]; N];
     initial_particles(&mut rng, &mut particles);
     let config = etd_cortex_m4::config();
     for it in 0..ITERATIONS {

@@ -2,8 +2,7 @@
 //! score estimate for SGLD, exact samples when they exist, a feature map for the distance
 //! metrics, mode labels for multimodal targets, and predictive metrics for data targets.
 
-use crate::{DefaultRng, Target};
-use std::vec::Vec;
+use entropic_transport::{DefaultRng, Target};
 
 /// Predictive quality of an ensemble on held-out data (posterior-predictive average).
 #[derive(Clone, Copy, Debug, PartialEq)]

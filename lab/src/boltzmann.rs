@@ -15,10 +15,9 @@
 //!   pair distances). Metrics compare the sorted six pair distances, which are invariant to all
 //!   three symmetries; the reference is a long MALA run (see `host::experiment`).
 
-use crate::host::problem::Problem;
-use crate::host::targets::PointTarget;
-use crate::Target;
-use std::vec::Vec;
+use crate::problem::Problem;
+use crate::targets::PointTarget;
+use entropic_transport::Target;
 
 /// The 2-D double well (see the module docs), with an exact sampler.
 #[derive(Clone, Debug)]
@@ -47,7 +46,7 @@ impl DoubleWell {
         let step = (hi - lo) / (n - 1) as f64;
         let grid: Vec<f64> = (0..n).map(|i| lo + step * i as f64).collect();
         let density: Vec<f64> = grid.iter().map(|&x| (-Self::energy_x1(x)).exp()).collect();
-        let mut cdf = std::vec![0.0; n];
+        let mut cdf = vec![0.0; n];
         for i in 1..n {
             cdf[i] = cdf[i - 1] + 0.5 * step * (density[i] + density[i - 1]);
         }
@@ -110,7 +109,7 @@ impl PointTarget for DoubleWell {
 
     fn mode_weights(&self) -> Option<Vec<f64>> {
         let left = self.cdf[self.grid.partition_point(|&g| g < self.barrier)];
-        Some(std::vec![left, 1.0 - left])
+        Some(vec![left, 1.0 - left])
     }
 
     fn mode_of(&self, x: &[f64]) -> usize {

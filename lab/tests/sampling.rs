@@ -1,12 +1,12 @@
-//! Sampling quality (ISSUE test 3): seeded runs, thresholds on accuracy, never on time.
+//! Sampling quality: seeded runs, thresholds on accuracy, never on time.
 //!
 //! Every threshold here holds for every seed listed; the seeds are fixed for reproducibility,
 //! not chosen to pass (each test runs several and asserts on all of them).
 
-use entropic_transport::host::metrics::{energy_distance, mean, variance};
-use entropic_transport::host::targets::GaussianMixture;
 use entropic_transport::rng::fill_normal;
 use entropic_transport::{Config, DefaultRng, Etd, Target};
+use etd_lab::metrics::{energy_distance, mean, variance};
+use etd_lab::targets::GaussianMixture;
 use rand_core::SeedableRng;
 use std::thread;
 

@@ -1,11 +1,10 @@
 //! Reference targets with closed-form density, score and exact sampling: Gaussian mixtures
 //! (grid and rings), axis-aligned Gaussians, the banana and Neal's funnel.
 
-use crate::host::problem::Problem;
-use crate::rng::{fill_normal, uniform};
-use crate::{DefaultRng, Target};
+use crate::problem::Problem;
+use entropic_transport::rng::{fill_normal, uniform};
+use entropic_transport::{DefaultRng, Target};
 use rand_core::Rng;
-use std::vec::Vec;
 
 /// A mixture of isotropic Gaussians `sum_k w_k N(mu_k, s_k^2 I)` in R^d (f64).
 #[derive(Clone, Debug)]
@@ -35,25 +34,25 @@ impl GaussianMixture {
 
     /// `N(0, s^2 I_d)`.
     pub fn isotropic(dim: usize, std: f64) -> Self {
-        Self::new(std::vec![0.0; dim], std::vec![std], &[1.0], dim)
+        Self::new(vec![0.0; dim], vec![std], &[1.0], dim)
     }
 
     /// The 2-D four-mode grid: means `(+-3, +-3)`, unit std, equal weights.
     pub fn grid4() -> Self {
-        let means = std::vec![-3.0, -3.0, -3.0, 3.0, 3.0, -3.0, 3.0, 3.0];
-        Self::new(means, std::vec![1.0; 4], &[1.0; 4], 2)
+        let means = vec![-3.0, -3.0, -3.0, 3.0, 3.0, -3.0, 3.0, 3.0];
+        Self::new(means, vec![1.0; 4], &[1.0; 4], 2)
     }
 
     /// `k` unit-std components, equally weighted, with means on a circle of `radius` in the
     /// first two coordinates (the others 0) of R^`dim`; the first mean lies on the x axis.
     pub fn ring(k: usize, radius: f64, dim: usize) -> Self {
-        let mut means = std::vec![0.0; k * dim];
+        let mut means = vec![0.0; k * dim];
         for (j, m) in means.chunks_exact_mut(dim).enumerate() {
             let angle = core::f64::consts::TAU * j as f64 / k as f64;
             m[0] = radius * angle.cos();
             m[1] = radius * angle.sin();
         }
-        Self::new(means, std::vec![1.0; k], &std::vec![1.0; k], dim)
+        Self::new(means, vec![1.0; k], &vec![1.0; k], dim)
     }
 
     /// Number of components K.
@@ -84,14 +83,14 @@ impl GaussianMixture {
 
     /// Normalised log-density at one point.
     pub fn log_pdf(&self, x: &[f64]) -> f64 {
-        let mut terms = std::vec![0.0; self.components()];
+        let mut terms = vec![0.0; self.components()];
         self.component_log_densities(x, &mut terms);
         log_sum_exp(&terms)
     }
 
     /// Index of the component with the largest responsibility at `x`.
     pub fn nearest_mode(&self, x: &[f64]) -> usize {
-        let mut terms = std::vec![0.0; self.components()];
+        let mut terms = vec![0.0; self.components()];
         self.component_log_densities(x, &mut terms);
         (0..terms.len())
             .max_by(|&a, &b| terms[a].total_cmp(&terms[b]))
@@ -100,7 +99,7 @@ impl GaussianMixture {
 
     /// `count` exact samples, (count, d) row-major.
     pub fn sample<R: Rng>(&self, count: usize, rng: &mut R) -> Vec<f64> {
-        let mut out = std::vec![0.0; count * self.dim];
+        let mut out = vec![0.0; count * self.dim];
         fill_normal(rng, &mut out);
         for x in out.chunks_exact_mut(self.dim) {
             let u: f64 = uniform(rng);
@@ -122,9 +121,9 @@ impl GaussianMixture {
 }
 
 /// The mixture as an f64 or f32 target (density and score computed in f64).
-impl<T: crate::Real> Target<T> for GaussianMixture {
+impl<T: entropic_transport::Real> Target<T> for GaussianMixture {
     fn log_density(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
-        let mut point = std::vec![0.0; dim];
+        let mut point = vec![0.0; dim];
         for (p, o) in x.chunks_exact(dim).zip(out.iter_mut()) {
             point.iter_mut().zip(p).for_each(|(a, &b)| *a = b.to_f64());
             *o = T::from_f64(self.log_pdf(&point));
@@ -134,8 +133,8 @@ impl<T: crate::Real> Target<T> for GaussianMixture {
 
     fn score(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
         let k = self.components();
-        let mut terms = std::vec![0.0; k];
-        let mut point = std::vec![0.0; dim];
+        let mut terms = vec![0.0; k];
+        let mut point = vec![0.0; dim];
         for (p, o) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
             point.iter_mut().zip(p).for_each(|(a, &b)| *a = b.to_f64());
             self.component_log_densities(&point, &mut terms);
@@ -237,9 +236,9 @@ impl<P: PointTarget> Problem for Pointwise<P> {
 
     fn exact_samples(&self, count: usize, rng: &mut DefaultRng) -> Option<Vec<f64>> {
         let d = self.0.dim();
-        let mut z = std::vec![0.0; count * d];
+        let mut z = vec![0.0; count * d];
         fill_normal(rng, &mut z);
-        let mut out = std::vec![0.0; count * d];
+        let mut out = vec![0.0; count * d];
         for (zi, o) in z.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
             self.0.transform(zi, o);
         }

@@ -1,16 +1,18 @@
-//! What the `fast-math` feature (micromath `exp`/`ln` for f32) costs in accuracy, on the host.
+//! What `FastF32` (feature `fast-math`: micromath's `exp`/`ln`) costs in accuracy, on the host.
 //!
-//! Run with `cargo test --release --features fast-math --test fast_math -- --nocapture` (about
-//! 3.5 CPU-minutes, mostly the grid mixture); without the feature this file compiles to nothing. f64 never uses the fast path, so each test compares
-//! the f32 fast path with f64 in the same build. Thresholds are the measured worst case with a
-//! margin (measured values in the comments); the Cortex-M4F firmware reports the same trade in
+//! Run with `cargo test -p etd-lab --release --features fast-math --test fast_math --
+//! --nocapture`; without the feature this file compiles to nothing. Each test compares
+//! `FastF32` with `f64` in the same build. Thresholds are the measured worst case with a margin
+//! (measured values in the comments); the Cortex-M4F firmware reports the same trade in
 //! instructions (`examples/cortex-m4/run.sh`).
 #![cfg(feature = "fast-math")]
 
-use entropic_transport::host::metrics::energy_distance;
-use entropic_transport::host::targets::GaussianMixture;
 use entropic_transport::rng::{fill_normal, uniform};
-use entropic_transport::{sinkhorn, sinkhorn_scratch_len, Config, DefaultRng, Etd, SinkhornParams};
+use entropic_transport::{
+    sinkhorn, sinkhorn_scratch_len, Config, DefaultRng, Etd, FastF32, Real, SinkhornParams,
+};
+use etd_lab::metrics::energy_distance;
+use etd_lab::targets::GaussianMixture;
 use rand_core::SeedableRng;
 use std::thread;
 
@@ -19,7 +21,9 @@ use std::thread;
 /// inside log-sum-exp) and on (0, 1) (Box-Muller radii, weights).
 #[test]
 fn fast_exp_and_ln_error() {
-    use entropic_transport::Real;
+    use entropic_transport::{FastF32, Real};
+    let fast_exp = |x: f32| Real::exp(FastF32(x)).0;
+    let fast_ln = |x: f32| Real::ln(FastF32(x)).0;
     let steps = 100_000;
     let grid = |i: usize| i as f64 / steps as f64;
     let mut exp_err = 0.0f64;
@@ -27,11 +31,11 @@ fn fast_exp_and_ln_error() {
     for i in 0..=steps {
         let x = (-30.0 * grid(i)) as f32;
         let want = (x as f64).exp();
-        exp_err = exp_err.max((Real::exp(x) as f64 - want).abs() / want);
+        exp_err = exp_err.max((fast_exp(x) as f64 - want).abs() / want);
         let y = 10f64.powf(4.0 * grid(i)) as f32;
-        ln_sum_err = ln_sum_err.max((Real::ln(y) as f64 - (y as f64).ln()).abs());
+        ln_sum_err = ln_sum_err.max((fast_ln(y) as f64 - (y as f64).ln()).abs());
         let z = (10f64.powf(-7.0 * grid(i))) as f32;
-        let e = (Real::ln(z) as f64 - (z as f64).ln()).abs();
+        let e = (fast_ln(z) as f64 - (z as f64).ln()).abs();
         if e > ln_unit_err {
             (ln_unit_err, worst_at) = (e, z);
         }
@@ -124,17 +128,36 @@ fn marginal_error_after_sinkhorn() {
             max_iterations: 2000,
             tolerance: 1e-3,
         };
-        let (mut f, mut g) = (vec![0.0f32; n], vec![0.0f32; p]);
-        let mut scratch = vec![0.0f32; sinkhorn_scratch_len(n, p)];
-        let stats = sinkhorn(&cost, &log_a, &log_b, &params, &mut f, &mut g, &mut scratch)
-            .expect("sinkhorn");
+        let fast = |v: &[f32]| v.iter().map(|&x| FastF32(x)).collect::<Vec<_>>();
+        let (mut f, mut g) = (vec![FastF32(0.0); n], vec![FastF32(0.0); p]);
+        let mut scratch = vec![FastF32(0.0); sinkhorn_scratch_len(n, p)];
+        let params = SinkhornParams {
+            epsilon: FastF32(params.epsilon),
+            coupling: entropic_transport::Coupling::Balanced,
+            max_iterations: params.max_iterations,
+            tolerance: FastF32(params.tolerance),
+        };
+        let stats = sinkhorn(
+            &fast(&cost),
+            &fast(&log_a),
+            &fast(&log_b),
+            &params,
+            &mut f,
+            &mut g,
+            &mut scratch,
+        )
+        .expect("sinkhorn");
+        let (f, g): (Vec<f32>, Vec<f32>) = (
+            f.iter().map(|v| v.0).collect(),
+            g.iter().map(|v| v.0).collect(),
+        );
         let (row, col) = true_marginal_errors(&cost, &f, &g, eps, &log_a, &log_b);
         println!(
             "{n} x {p}: {} iterations, converged {}, reported error {:.2e}, true row error {row:.2e}, column error {col:.2e}",
-            stats.iterations, stats.converged, stats.marginal_error
+            stats.iterations, stats.converged, stats.marginal_error.0
         );
         worst = (worst.0.max(row), worst.1.max(col));
-        reported = reported.max(stats.marginal_error as f64);
+        reported = reported.max(stats.marginal_error.to_f64());
     }
     // The trade, measured: the solver measures its row error with the fast `exp` too, and that
     // estimate stalls near 2.5e-3, so a tolerance below ~3e-3 is never reached (the solve runs
@@ -189,7 +212,9 @@ fn four_mode_mixture_quality() {
     let runs: Vec<_> = thread::scope(|s| {
         let handles: Vec<_> = seeds
             .iter()
-            .map(|&seed| s.spawn(move || (grid_run::<f32>(seed, 200), grid_run::<f64>(seed, 200))))
+            .map(|&seed| {
+                s.spawn(move || (grid_run::<FastF32>(seed, 200), grid_run::<f64>(seed, 200)))
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });

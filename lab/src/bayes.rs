@@ -3,12 +3,10 @@
 //! regression ([`Bnn`]). Both standardise features with the training split's statistics, hold
 //! out a test split, and offer minibatch score estimates for SGLD.
 
-use crate::host::problem::{Predictive, Problem};
-use crate::rng::uniform;
-use crate::{DefaultRng, Target};
+use crate::problem::{Predictive, Problem};
+use entropic_transport::rng::uniform;
+use entropic_transport::{DefaultRng, Target};
 use rand_core::SeedableRng;
-use std::string::{String, ToString};
-use std::vec::Vec;
 
 /// A design matrix and responses, row-major.
 #[derive(Clone, Debug, Default)]
@@ -24,16 +22,16 @@ pub struct Dataset {
 impl Dataset {
     /// Reads a CSV with one header line, numeric cells, and the response in the last column.
     pub fn from_csv(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| std::format!("{path:?}: {e}"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path:?}: {e}"))?;
         let mut data = Dataset::default();
         for (number, line) in text.lines().enumerate().skip(1) {
             let cells: Result<Vec<f64>, _> = line.split(',').map(|c| c.trim().parse()).collect();
-            let cells = cells.map_err(|e| std::format!("{path:?} line {}: {e}", number + 1))?;
+            let cells = cells.map_err(|e| format!("{path:?} line {}: {e}", number + 1))?;
             let (y, x) = cells.split_last().ok_or_else(|| "empty line".to_string())?;
             if data.features == 0 {
                 data.features = x.len();
             } else if x.len() != data.features {
-                return Err(std::format!("{path:?} line {}: ragged row", number + 1));
+                return Err(format!("{path:?} line {}: ragged row", number + 1));
             }
             data.x.extend_from_slice(x);
             data.y.push(*y);
@@ -480,7 +478,7 @@ impl Problem for Bnn {
         let count = particles.len() / d;
         let mut act = [0.0; MAX_HIDDEN];
         let (mut se, mut ll) = (0.0, 0.0);
-        let mut terms = std::vec![0.0; count];
+        let mut terms = vec![0.0; count];
         for i in 0..self.test.rows() {
             let x = self.test.row(i);
             let y = self.test.y[i];

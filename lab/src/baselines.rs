@@ -2,11 +2,10 @@
 //! MALA. Each is a [`ParticleSampler`], so the experiment runner drives every method with one
 //! loop; `Etd` joins them through [`EtdSampler`].
 
-use crate::host::problem::Problem;
-use crate::mutate::{mutate, MutationBuffers};
-use crate::rng::fill_normal;
-use crate::{workspace_len, Config, DefaultRng, Error, Mutation, Shape, Workspace};
-use std::vec::Vec;
+use crate::problem::Problem;
+use entropic_transport::mutate::{mutate, MutationBuffers};
+use entropic_transport::rng::fill_normal;
+use entropic_transport::{workspace_len, Config, DefaultRng, Error, Mutation, Shape, Workspace};
 
 /// One iteration of a particle method on `x` (N, d) in place.
 pub trait ParticleSampler {
@@ -129,14 +128,14 @@ impl ParticleSampler for Svgd {
         _rng: &mut DefaultRng,
     ) -> Result<StepInfo, Error> {
         let d = target.dim();
-        let mut score = std::vec![0.0; x.len()];
+        let mut score = vec![0.0; x.len()];
         full_score(target, x, &mut score)?;
         clip_rows(&mut score, d, self.score_clip);
-        let mut phi = std::vec![0.0; x.len()];
+        let mut phi = vec![0.0; x.len()];
         Self::direction(x, &score, d, &mut phi);
         if self.first.len() != x.len() {
-            self.first = std::vec![0.0; x.len()];
-            self.second = std::vec![0.0; x.len()];
+            self.first = vec![0.0; x.len()];
+            self.second = vec![0.0; x.len()];
             self.steps = 0;
         }
         self.steps += 1;
@@ -173,12 +172,12 @@ impl ParticleSampler for Langevin {
         target: &mut dyn Problem,
         rng: &mut DefaultRng,
     ) -> Result<StepInfo, Error> {
-        let mut score = std::vec![0.0; x.len()];
+        let mut score = vec![0.0; x.len()];
         target
             .stochastic_score(x, &mut score, rng)
             .map_err(Error::Target)?;
         finite(&score, Error::NonFiniteScore)?;
-        let mut noise = std::vec![0.0; x.len()];
+        let mut noise = vec![0.0; x.len()];
         fill_normal(rng, &mut noise);
         let h = self.step_size;
         for ((xv, s), z) in x.iter_mut().zip(&score).zip(&noise) {
@@ -212,12 +211,9 @@ impl ParticleSampler for Mala {
     ) -> Result<StepInfo, Error> {
         let d = target.dim();
         let n = x.len() / d;
-        let (mut proposal, mut score, mut score_proposal) = (
-            std::vec![0.0; n * d],
-            std::vec![0.0; n * d],
-            std::vec![0.0; n * d],
-        );
-        let (mut log_pi, mut log_pi_proposal) = (std::vec![0.0; n], std::vec![0.0; n]);
+        let (mut proposal, mut score, mut score_proposal) =
+            (vec![0.0; n * d], vec![0.0; n * d], vec![0.0; n * d]);
+        let (mut log_pi, mut log_pi_proposal) = (vec![0.0; n], vec![0.0; n]);
         let buffers = MutationBuffers {
             proposal: &mut proposal,
             score: &mut score,
@@ -262,7 +258,7 @@ impl EtdSampler {
         Ok(EtdSampler {
             config,
             shape,
-            memory: std::vec![0.0; len],
+            memory: vec![0.0; len],
         })
     }
 }

@@ -1,11 +1,9 @@
 //! Sample-quality metrics (f64, row-major point sets).
 
-use std::vec::Vec;
-
 /// Mean of `x` (n, d) per dimension (d).
 pub fn mean(x: &[f64], dim: usize) -> Vec<f64> {
     let n = (x.len() / dim) as f64;
-    let mut m = std::vec![0.0; dim];
+    let mut m = vec![0.0; dim];
     for p in x.chunks_exact(dim) {
         m.iter_mut().zip(p).for_each(|(a, b)| *a += b / n);
     }
@@ -16,7 +14,7 @@ pub fn mean(x: &[f64], dim: usize) -> Vec<f64> {
 pub fn variance(x: &[f64], dim: usize) -> Vec<f64> {
     let m = mean(x, dim);
     let n = (x.len() / dim) as f64;
-    let mut v = std::vec![0.0; dim];
+    let mut v = vec![0.0; dim];
     for p in x.chunks_exact(dim) {
         for ((a, b), c) in v.iter_mut().zip(p).zip(&m) {
             *a += (b - c) * (b - c) / n;
@@ -67,11 +65,11 @@ pub fn energy_distance_to(x: &[f64], y: &[f64], dim: usize, y_self: f64) -> f64 
 /// merged, so n and m may differ).
 pub fn sliced_w2(x: &[f64], y: &[f64], dim: usize, projections: usize, seed: u64) -> f64 {
     use rand_core::SeedableRng;
-    let mut rng = crate::DefaultRng::seed_from_u64(seed);
-    let mut direction = std::vec![0.0; dim];
+    let mut rng = entropic_transport::DefaultRng::seed_from_u64(seed);
+    let mut direction = vec![0.0; dim];
     let mut total = 0.0;
     for _ in 0..projections {
-        crate::rng::fill_normal(&mut rng, &mut direction);
+        entropic_transport::rng::fill_normal(&mut rng, &mut direction);
         let norm = direction.iter().map(|v| v * v).sum::<f64>().sqrt();
         direction.iter_mut().for_each(|v| *v /= norm);
         let project = |points: &[f64]| -> Vec<f64> {
@@ -121,7 +119,7 @@ pub fn median(values: &[f64]) -> f64 {
 /// and the total-variation distance `0.5 * sum_k |share_k - weight_k|` between the ensemble's
 /// mode shares and the true mode weights. `labels` are the points' mode indices.
 pub fn mode_coverage(labels: &[usize], weights: &[f64]) -> (usize, f64) {
-    let mut counts = std::vec![0usize; weights.len()];
+    let mut counts = vec![0usize; weights.len()];
     labels.iter().for_each(|&k| counts[k] += 1);
     let n = labels.len().max(1) as f64;
     let covered = counts.iter().filter(|&&c| c > 0).count();

@@ -4,9 +4,9 @@
 //! 60 ETD steps from N(0, 25 I), Sinkhorn to tol 1e-3 with the cap raised to 1000 so the
 //! counts are not clipped at the default 50; mean iterations per step for several updates.
 
-use entropic_transport::host::targets::GaussianMixture;
 use entropic_transport::rng::fill_normal;
 use entropic_transport::{Config, DefaultRng, Etd, Update};
+use etd_lab::targets::GaussianMixture;
 use rand_core::SeedableRng;
 
 const STEPS: u32 = 60;

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""Export the two real datasets the experiment runner uses into data/*.csv.
+"""Export the two real datasets the experiment runner uses into lab/data/*.csv.
 
-Run once from the repository root: `python3 tools/export_datasets.py` (needs scikit-learn,
+Run once from the repository root: `python3 lab/tools/export_datasets.py` (needs scikit-learn,
 which bundles both datasets; nothing is downloaded). The Rust side only reads the CSV files.
 
-- data/breast_cancer.csv: UCI Wisconsin Diagnostic Breast Cancer (WDBC), 569 rows, 30 raw
+- lab/data/breast_cancer.csv: UCI Wisconsin Diagnostic Breast Cancer (WDBC), 569 rows, 30 raw
   features then the label (1 = benign, 0 = malignant), as distributed by scikit-learn.
-- data/diabetes.csv: Efron et al. (2004) diabetes data, 442 rows, 10 raw (unscaled) features
+- lab/data/diabetes.csv: Efron et al. (2004) diabetes data, 442 rows, 10 raw (unscaled) features
   then the disease-progression target, as distributed by scikit-learn.
 
 Values are written with 6 significant digits; standardisation and the train/test split happen
-in Rust (src/host/bayes.rs) so that they are visible next to the models.
+in Rust (lab/src/bayes.rs) so that they are visible next to the models.
 """
 import csv
 import os

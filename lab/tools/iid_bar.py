@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """How often an exact sampler meets the N(0, I_2) bar of the paper runner.
 
-    python3 tools/iid_bar.py [--trials T]
+    python3 lab/tools/iid_bar.py [--trials T]
 
 The bar: over 5 seeds of N = 100 particles, the per-dimension variance ratios (the runner's
-`host::metrics::variance`, divisor N) average to a smaller ratio >= 0.9 and a larger one
+`etd_lab::metrics::variance`, divisor N) average to a smaller ratio >= 0.9 and a larger one
 <= 1.1. Here every "run" is 100 exact N(0, I_2) draws, so the printed rate is what a perfect
 iid sampler scores; a method that meets the bar reliably is spreading its particles more
 evenly than independent draws do.

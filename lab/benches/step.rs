@@ -1,16 +1,16 @@
-//! Speed of one ETD step and of one Sinkhorn solve (`cargo bench --bench step`).
+//! Speed of one ETD step and of one Sinkhorn solve (`cargo bench -p etd-lab --bench step`).
 //!
 //! Sizes: the host reference problem (N = 100, M = 25, d = 2, f64), the microcontroller problem
 //! (N = 32, M = 4, d = 2, f32), and a 100 x 2500 balanced Sinkhorn solve to tolerance 1e-6 (the
-//! size REFERENCE.md times POT on).
+//! size of the POT comparison in `docs/performance.md`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use entropic_transport::cost::half_sq_dist;
-use entropic_transport::host::targets::GaussianMixture;
 use entropic_transport::rng::fill_normal;
 use entropic_transport::{
     sinkhorn, sinkhorn_scratch_len, Config, Coupling, DefaultRng, Etd, Real, SinkhornParams,
 };
+use etd_lab::targets::GaussianMixture;
 use rand_core::SeedableRng;
 use std::hint::black_box;
 
