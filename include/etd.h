@@ -8,18 +8,22 @@
  * - Arrays are row-major; a point set "(count, dim)" is count * dim contiguous values.
  * - Every fallible function returns an etd_status as int32_t. On any status other than ETD_OK
  *   nothing was written: particles, f, g, *out and stats are exactly as they were.
+ *   etd_status_str() describes a status; which argument or check failed (an etd_detail) and a
+ *   callback's own return value come from etd_sampler_last_error_*, etd_config_check_* and
+ *   etd_sinkhorn_check_*.
  * - Every pointer is checked: NULL gives ETD_ERR_NULL_POINTER unless the parameter says NULL is
  *   allowed. Arrays must be aligned for their element type (else ETD_ERR_INVALID_ARGUMENT);
  *   arrays the library writes must not overlap any other argument (overlaps it can see are
  *   rejected with ETD_ERR_INVALID_ARGUMENT).
  *
  * Ownership
- * - The caller owns all memory. The library never allocates for a sampler: an etd_sampler_*
- *   lives inside the caller's `mem` (any alignment is accepted; etd_sampler_size_* includes the
- *   slack) and is valid as long as that memory is. There is nothing to free or destroy.
+ * - The caller owns all memory and the library never allocates: an etd_sampler_* lives inside
+ *   the caller's `mem` (any alignment is accepted; etd_sampler_size_* includes the slack) and is
+ *   valid as long as that memory is; etd_sinkhorn_* takes caller scratch or a fixed stack
+ *   buffer. There is nothing to free or destroy.
  * - Configurations are copied at init; callback arguments (x, out) are valid only during the
  *   callback; `user` is never dereferenced by the library.
- * - etd_version() returns a static string.
+ * - etd_version(), etd_status_str() and etd_detail_str() return static strings.
  *
  * Concurrency
  * - There is no global state. Distinct samplers are independent and may be stepped from
@@ -80,9 +84,9 @@
 #define ETD_UPDATE_BARYCENTRIC 1u
 
 /**
- * Scalars of scratch `etd_sinkhorn_f64` / `_f32` take from the stack: problems with
- * `n + p` up to this never touch the heap. Larger ones use the heap in hosted builds and
- * return `ETD_ERR_NO_SUPPORT` in `no_std` builds (use `etd_sinkhorn_scratch_*` there).
+ * Scalars of scratch `etd_sinkhorn_f64` / `_f32` take from the stack (1 KiB in `double`):
+ * they solve problems with `n + p` up to this, and return `ETD_ERR_NO_SUPPORT` for larger
+ * ones. The library never allocates: pass scratch to `etd_sinkhorn_scratch_*` for any size.
  */
 #define ETD_SINKHORN_STACK_SCRATCH 128
 
@@ -90,7 +94,9 @@
  * What a call did. Every `etd_*` function that can fail returns one of these as `int32_t`.
  *
  * On any code other than `ETD_OK` nothing was written: particles, outputs, `*out` and stats
- * are exactly as they were.
+ * are exactly as they were. `etd_status_str` describes a code; which argument or check failed
+ * is an `etd_detail` (see `etd_sampler_last_error_f64`, `etd_config_check_f64` and
+ * `etd_sinkhorn_check_f64`).
  */
 enum etd_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -125,11 +131,12 @@ enum etd_status
     ETD_ERR_NON_FINITE = 4,
     /**
      * A feature is not available: the score is needed (`use_score == 1`) but the score
-     * callback is NULL, or `etd_sinkhorn_*` cannot obtain scratch memory in this build.
+     * callback is NULL, or `etd_sinkhorn_*` without caller scratch got a problem too large
+     * for its stack scratch.
      */
     ETD_ERR_NO_SUPPORT = 5,
     /**
-     * A callback returned non-zero; the step was abandoned.
+     * A callback returned non-zero; the step was abandoned (its code is in `etd_error`).
      */
     ETD_ERR_CALLBACK = 6,
     /**
@@ -142,6 +149,159 @@ enum etd_status
 typedef enum etd_status etd_status;
 #else
 typedef int32_t etd_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which argument or check made a call fail: a finer reason under each `etd_status`.
+ * `etd_detail_str` describes one. Values are never renumbered; new ones may be added.
+ */
+enum etd_detail
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No failure (the call succeeded).
+     */
+    ETD_DETAIL_NONE = 0,
+    /**
+     * A required pointer is NULL (status `ETD_ERR_NULL_POINTER`).
+     */
+    ETD_DETAIL_NULL_POINTER = 1,
+    /**
+     * An array is not aligned for its element type.
+     */
+    ETD_DETAIL_MISALIGNED = 2,
+    /**
+     * An array the library writes overlaps another argument.
+     */
+    ETD_DETAIL_OVERLAP = 3,
+    /**
+     * A size or an array's byte length overflows.
+     */
+    ETD_DETAIL_SIZE_OVERFLOW = 4,
+    /**
+     * The handle is not a live sampler of this scalar type.
+     */
+    ETD_DETAIL_NOT_A_SAMPLER = 5,
+    /**
+     * `coupling` is not one of the `ETD_COUPLING_*` constants.
+     */
+    ETD_DETAIL_UNKNOWN_COUPLING = 6,
+    /**
+     * `update` is not one of the `ETD_UPDATE_*` constants.
+     */
+    ETD_DETAIL_UNKNOWN_UPDATE = 7,
+    /**
+     * `use_score` is neither 0 nor 1.
+     */
+    ETD_DETAIL_INVALID_USE_SCORE = 8,
+    /**
+     * `mem_len` or `scratch_len` is smaller than required (status `ETD_ERR_BUFFER_TOO_SMALL`).
+     */
+    ETD_DETAIL_MEMORY_TOO_SMALL = 9,
+    /**
+     * `n + p` exceeds `ETD_SINKHORN_STACK_SCRATCH` and no scratch was given (status
+     * `ETD_ERR_NO_SUPPORT`).
+     */
+    ETD_DETAIL_STACK_SCRATCH_TOO_SMALL = 10,
+    /**
+     * A size (`n_particles`, `proposals_per_particle`, `dim`, `n`, `p`) is zero.
+     */
+    ETD_DETAIL_ZERO_SIZE = 20,
+    /**
+     * `max_iterations` is 0.
+     */
+    ETD_DETAIL_INVALID_MAX_ITERATIONS = 21,
+    /**
+     * `epsilon` is not finite and > 0.
+     */
+    ETD_DETAIL_INVALID_EPSILON = 22,
+    /**
+     * `tolerance` is not finite and > 0.
+     */
+    ETD_DETAIL_INVALID_TOLERANCE = 23,
+    /**
+     * `alpha` is not finite and >= 0.
+     */
+    ETD_DETAIL_INVALID_ALPHA = 24,
+    /**
+     * `sigma` is not finite and > 0 (after 0 selects `sqrt(2 alpha)`).
+     */
+    ETD_DETAIL_INVALID_SIGMA = 25,
+    /**
+     * `score_clip` is not finite and > 0.
+     */
+    ETD_DETAIL_INVALID_SCORE_CLIP = 26,
+    /**
+     * `rho` of the unbalanced coupling is not finite and > 0.
+     */
+    ETD_DETAIL_INVALID_RHO = 27,
+    /**
+     * `damping` is outside (0, 1].
+     */
+    ETD_DETAIL_INVALID_DAMPING = 28,
+    /**
+     * `mutation_step_size` is not finite and > 0 while `mutation_steps > 0`.
+     */
+    ETD_DETAIL_INVALID_MUTATION_STEP_SIZE = 29,
+    /**
+     * The preconditioner's `rate` is outside 0 and (0, 1].
+     */
+    ETD_DETAIL_INVALID_PRECONDITION_RATE = 30,
+    /**
+     * A particle coordinate is NaN or infinite (status `ETD_ERR_NON_FINITE` for the rest of
+     * this group).
+     */
+    ETD_DETAIL_NON_FINITE_PARTICLES = 40,
+    /**
+     * A cost or marginal of `etd_sinkhorn_*` is NaN or `+inf`.
+     */
+    ETD_DETAIL_NON_FINITE_INPUT = 41,
+    /**
+     * The pairwise cost overflowed (particles or proposals too far apart for the type).
+     */
+    ETD_DETAIL_NON_FINITE_COST = 42,
+    /**
+     * The preconditioner's ensemble covariance overflowed or could not be factored.
+     */
+    ETD_DETAIL_NON_FINITE_COVARIANCE = 43,
+    /**
+     * The log-density callback wrote NaN or `+inf`.
+     */
+    ETD_DETAIL_NON_FINITE_DENSITY = 44,
+    /**
+     * The score callback wrote NaN or an infinity.
+     */
+    ETD_DETAIL_NON_FINITE_SCORE = 45,
+    /**
+     * Every weight is zero: every proposal has `log pi = -inf`, or a marginal is all `-inf`.
+     */
+    ETD_DETAIL_ALL_WEIGHTS_ZERO = 46,
+    /**
+     * The score is needed but the score callback is NULL (status `ETD_ERR_NO_SUPPORT`).
+     */
+    ETD_DETAIL_NO_SCORE = 50,
+    /**
+     * A callback returned non-zero; `etd_error.callback_code` holds its value (status
+     * `ETD_ERR_CALLBACK`).
+     */
+    ETD_DETAIL_CALLBACK_FAILED = 60,
+    /**
+     * The library panicked (status `ETD_ERR_PANIC`).
+     */
+    ETD_DETAIL_PANIC = 70,
+    /**
+     * A kernel error this version of the C ABI does not name.
+     */
+    ETD_DETAIL_OTHER = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum etd_detail etd_detail;
+#else
+typedef int32_t etd_detail;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -243,7 +403,8 @@ typedef struct etd_config {
  * Batch log-density (f64): write `log pi(x_k)` to `out[k]` for the `count` points
  * `x[k*dim .. (k+1)*dim]`, `k < count` (row-major). `-INFINITY` (zero density) is allowed,
  * NaN and `+INFINITY` are not. Return 0 on success; any other value aborts the step with
- * `ETD_ERR_CALLBACK`. `x` and `out` are valid only during the call; `user` is passed through.
+ * `ETD_ERR_CALLBACK`, and `etd_sampler_last_error_f64` returns the value in `callback_code`.
+ * `x` and `out` are valid only during the call; `user` is passed through.
  */
 typedef int (*etd_log_density_f64)(void *user,
                                    const double *x,
@@ -301,6 +462,25 @@ typedef int (*etd_log_density_f32)(void *user, const float *x, size_t count, siz
  * Batch score (f32); as `etd_score_f64`, with `float`.
  */
 typedef int (*etd_score_f32)(void *user, const float *x, size_t count, size_t dim, float *out);
+
+/**
+ * Why the last call failed: its status, the finer detail, and the callback's own non-zero
+ * return value when the detail is `ETD_DETAIL_CALLBACK_FAILED` (0 otherwise).
+ */
+typedef struct etd_error {
+    /**
+     * An `etd_status` value; `ETD_OK` after a successful call.
+     */
+    int32_t status;
+    /**
+     * An `etd_detail` value; `ETD_DETAIL_NONE` after a successful call.
+     */
+    int32_t detail;
+    /**
+     * The callback's return value when it failed, else 0.
+     */
+    int32_t callback_code;
+} etd_error;
 
 /**
  * What a Sinkhorn solve did.
@@ -367,8 +547,8 @@ size_t etd_sampler_size_f64(const struct etd_config *cfg);
  * @param[in]  cfg      Configuration; copied, so it may be freed after the call.
  * @param[in]  seed     Seed of the sampler's random generator (PCG32): same seed, same run.
  * @param[out] out      The handle (an address inside `mem`), written only on success.
- * @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (invalid `cfg`) or
- *         `ETD_ERR_BUFFER_TOO_SMALL`.
+ * @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (invalid `cfg`: which
+ *         field, `etd_config_check_f64` says) or `ETD_ERR_BUFFER_TOO_SMALL`.
  */
 int32_t etd_sampler_init_f64(void *mem,
                              size_t mem_len,
@@ -385,7 +565,8 @@ int32_t etd_sampler_init_f64(void *mem,
  * used by the mutation (MALA instead of random-walk MH).
  *
  * On any error the particles are left exactly as they were and `*stats` is not written; the
- * sampler stays usable (its generator and warm-start potentials may have advanced).
+ * sampler stays usable (its generator and warm-start potentials may have advanced), and
+ * `etd_sampler_last_error_f64` says which check failed (and a callback's own return value).
  *
  * @param[in,out] s            Sampler from `etd_sampler_init_f64`; one call at a time per sampler.
  * @param[in,out] particles    `n_particles * dim` values, row-major; must not overlap `mem`.
@@ -453,6 +634,41 @@ int32_t etd_sampler_step_f32(struct etd_sampler_f32 *s,
                              struct etd_step_stats *stats);
 
 /**
+ * Why the last call on sampler `s` failed: its status, the finer `etd_detail`, and a callback's
+ * own non-zero return value (`ETD_OK` / `ETD_DETAIL_NONE` / 0 after a successful call). Every
+ * call that takes a live `s` records its outcome; calls rejected before `s` is known to be a
+ * sampler (NULL or foreign handle) record nothing.
+ *
+ * @param[in]  s    Sampler from `etd_sampler_init_f64`.
+ * @param[out] out  Written on success.
+ * @return `ETD_OK`, `ETD_ERR_NULL_POINTER` or `ETD_ERR_INVALID_ARGUMENT` (not a live f64
+ *         sampler).
+ */
+int32_t etd_sampler_last_error_f64(const struct etd_sampler_f64 *s, struct etd_error *out);
+
+/**
+ * As `etd_sampler_last_error_f64`, for an f32 sampler.
+ */
+int32_t etd_sampler_last_error_f32(const struct etd_sampler_f32 *s, struct etd_error *out);
+
+/**
+ * Checks a configuration as `etd_sampler_size_f64` and `etd_sampler_init_f64` do and says
+ * which field, if any, is invalid: returns the status `etd_sampler_init_f64` would return for
+ * it with large enough memory, and writes the full `etd_error` to `*out`.
+ *
+ * @param[in]  cfg  Configuration; NULL gives `ETD_ERR_NULL_POINTER`.
+ * @param[out] out  The outcome (`ETD_OK` / `ETD_DETAIL_NONE` for a valid configuration); may be
+ *                  NULL.
+ * @return `ETD_OK`, `ETD_ERR_NULL_POINTER` or `ETD_ERR_INVALID_ARGUMENT`.
+ */
+int32_t etd_config_check_f64(const struct etd_config *cfg, struct etd_error *out);
+
+/**
+ * As `etd_config_check_f64`, for an f32 sampler (values are rounded to `float` first).
+ */
+int32_t etd_config_check_f32(const struct etd_config *cfg, struct etd_error *out);
+
+/**
  * Scalars of scratch `etd_sinkhorn_scratch_f64` / `_f32` need for an `n x p` problem:
  * `n + p` (saturating).
  */
@@ -464,9 +680,10 @@ size_t etd_sinkhorn_scratch_len(size_t n, size_t p);
  * `P_ij = exp((f_i + g_j - C_ij) / epsilon)`; for the gibbs coupling `g_j = epsilon * log_b_j`
  * and `f` normalises the rows.
  *
- * Scratch comes from the stack when `n + p <= ETD_SINKHORN_STACK_SCRATCH`, else from the heap
- * (hosted builds) or not at all (`ETD_ERR_NO_SUPPORT` without `std`): use
- * `etd_sinkhorn_scratch_f64` to pass your own. Reentrant: no global state.
+ * Scratch comes from the stack (`ETD_SINKHORN_STACK_SCRATCH` values): larger problems
+ * (`n + p` above it) return `ETD_ERR_NO_SUPPORT`; pass your own scratch to
+ * `etd_sinkhorn_scratch_f64` for them. The library never allocates. Reentrant: no global
+ * state. `etd_sinkhorn_check_f64` explains a failure (which argument or check).
  *
  * @param[in]     cost            `n * p` values, row-major; finite.
  * @param[in]     n, p            Problem size; both >= 1.
@@ -485,7 +702,7 @@ size_t etd_sinkhorn_scratch_len(size_t n, size_t p);
  *                                overlap any other array.
  * @param[out]    stats           Written only on success; may be NULL.
  * @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT`, `ETD_ERR_NON_FINITE`,
- *         `ETD_ERR_NO_SUPPORT` or `ETD_ERR_PANIC`.
+ *         `ETD_ERR_NO_SUPPORT` (`n + p > ETD_SINKHORN_STACK_SCRATCH`) or `ETD_ERR_PANIC`.
  */
 int32_t etd_sinkhorn_f64(const double *cost,
                          size_t n,
@@ -560,6 +777,62 @@ int32_t etd_sinkhorn_scratch_f32(const float *cost,
                                  float *scratch,
                                  size_t scratch_len,
                                  struct etd_sinkhorn_stats *stats);
+
+/**
+ * Runs every check `etd_sinkhorn_scratch_f64` runs (or, with `scratch` NULL, every check of
+ * `etd_sinkhorn_f64`) on the same arguments without solving, and says which failed. Nothing
+ * but `*out` is written.
+ *
+ * @param[out] out  The outcome: status, `etd_detail` (`ETD_OK` / `ETD_DETAIL_NONE` when a
+ *                  solve would start); may be NULL.
+ * @return The status the solve would return before it starts iterating.
+ */
+int32_t etd_sinkhorn_check_f64(const double *cost,
+                               size_t n,
+                               size_t p,
+                               const double *log_a,
+                               const double *log_b,
+                               double epsilon,
+                               uint32_t coupling,
+                               double rho,
+                               uint32_t max_iterations,
+                               double tolerance,
+                               double *f,
+                               double *g,
+                               double *scratch,
+                               size_t scratch_len,
+                               struct etd_error *out);
+
+/**
+ * As `etd_sinkhorn_check_f64`, in `float`.
+ */
+int32_t etd_sinkhorn_check_f32(const float *cost,
+                               size_t n,
+                               size_t p,
+                               const float *log_a,
+                               const float *log_b,
+                               float epsilon,
+                               uint32_t coupling,
+                               float rho,
+                               uint32_t max_iterations,
+                               float tolerance,
+                               float *f,
+                               float *g,
+                               float *scratch,
+                               size_t scratch_len,
+                               struct etd_error *out);
+
+/**
+ * A static, NUL-terminated description of an `etd_status` value (`"unknown status"` for
+ * values that are none). Never NULL; do not free it.
+ */
+const char *etd_status_str(int32_t status);
+
+/**
+ * A static, NUL-terminated description of an `etd_detail` value (`"unknown detail"` for values
+ * that are none). Never NULL; do not free it.
+ */
+const char *etd_detail_str(int32_t detail);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,7 +1,7 @@
 //! `etd_config`: the sampler configuration shared by the f64 and f32 APIs, and its conversion
 //! to the kernel's [`Shape`] and [`Config`].
 
-use crate::etd_status;
+use crate::status::{etd_detail, Failure};
 use entropic_transport::{Config, Coupling, Mutation, Real, Shape, Update};
 
 /// Balanced coupling: both marginals exact (the default).
@@ -66,7 +66,7 @@ pub struct etd_config {
 }
 
 impl etd_config {
-    /// ALGORITHM.md's defaults for the given shape.
+    /// The kernel's defaults (`Config::default()`) for the given shape.
     pub fn with_shape(n_particles: u32, proposals_per_particle: u32, dim: u32) -> Self {
         let d = Config::<f64>::default();
         etd_config {
@@ -91,9 +91,10 @@ impl etd_config {
 
     /// The kernel's shape and configuration, validated; `ETD_ERR_INVALID_ARGUMENT` if any
     /// value is out of range (checked after rounding to `T`).
-    pub(crate) fn to_kernel<T: Real>(self) -> Result<(Shape, Config<T>), etd_status> {
-        let invalid = etd_status::ETD_ERR_INVALID_ARGUMENT;
-        let size = |x: u32| usize::try_from(x).map_err(|_| invalid);
+    pub(crate) fn to_kernel<T: Real>(self) -> Result<(Shape, Config<T>), Failure> {
+        let size = |x: u32| {
+            usize::try_from(x).map_err(|_| Failure::invalid(etd_detail::ETD_DETAIL_SIZE_OVERFLOW))
+        };
         let shape = Shape::new(
             size(self.n_particles)?,
             size(self.proposals_per_particle)?,
@@ -105,17 +106,17 @@ impl etd_config {
             ETD_COUPLING_BALANCED => Coupling::Balanced,
             ETD_COUPLING_UNBALANCED => Coupling::Unbalanced { rho: t(self.rho) },
             ETD_COUPLING_GIBBS => Coupling::Gibbs,
-            _ => return Err(invalid),
+            _ => return Err(Failure::invalid(etd_detail::ETD_DETAIL_UNKNOWN_COUPLING)),
         };
         let update = match self.update {
             ETD_UPDATE_CATEGORICAL => Update::Categorical,
             ETD_UPDATE_BARYCENTRIC => Update::Barycentric,
-            _ => return Err(invalid),
+            _ => return Err(Failure::invalid(etd_detail::ETD_DETAIL_UNKNOWN_UPDATE)),
         };
         let use_score = match self.use_score {
             0 => false,
             1 => true,
-            _ => return Err(invalid),
+            _ => return Err(Failure::invalid(etd_detail::ETD_DETAIL_INVALID_USE_SCORE)),
         };
         let config = Config {
             epsilon: t(self.epsilon),

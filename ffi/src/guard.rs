@@ -1,14 +1,14 @@
 //! The boundary every `extern "C"` body sits behind: null checks, slice checks, the panic
 //! boundary, and the "outputs only on success" writers.
 
-use crate::etd_status;
+use crate::status::{etd_detail, outcome, Failure};
 use core::mem::{align_of, size_of};
 
 /// Returns `ETD_ERR_NULL_POINTER` from the enclosing `Result` function if any pointer is NULL.
 macro_rules! check_null {
     ($($ptr:expr),+ $(,)?) => {
         if false $(|| $ptr.is_null())+ {
-            return Err($crate::etd_status::ETD_ERR_NULL_POINTER);
+            return Err($crate::status::Failure::NULL);
         }
     };
 }
@@ -17,12 +17,13 @@ macro_rules! check_null {
 ///
 /// With `std`, a panic is caught and becomes `ETD_ERR_PANIC`; without it the panic handler
 /// halts, so nothing ever unwinds into the caller.
-pub(crate) fn boundary(body: impl FnOnce() -> Result<(), etd_status>) -> i32 {
-    match catch(body) {
-        Some(Ok(())) => etd_status::ETD_OK as i32,
-        Some(Err(status)) => status as i32,
-        None => etd_status::ETD_ERR_PANIC as i32,
-    }
+pub(crate) fn boundary(body: impl FnOnce() -> Result<(), Failure>) -> i32 {
+    outcome(guarded(body)).status
+}
+
+/// `body()` behind the panic boundary, a panic becoming [`Failure::PANIC`].
+pub(crate) fn guarded(body: impl FnOnce() -> Result<(), Failure>) -> Result<(), Failure> {
+    catch(body).unwrap_or(Err(Failure::PANIC))
 }
 
 /// `Some(body())`, or `None` if it panicked.
@@ -48,15 +49,19 @@ pub(crate) struct Array<T> {
 impl<T> Array<T> {
     /// Checks `ptr` (NULL -> `ETD_ERR_NULL_POINTER`, misaligned or too long ->
     /// `ETD_ERR_INVALID_ARGUMENT`).
-    pub(crate) fn new(ptr: *const T, len: usize) -> Result<Self, etd_status> {
+    pub(crate) fn new(ptr: *const T, len: usize) -> Result<Self, Failure> {
         check_null!(ptr);
+        let overflow = Failure::invalid(etd_detail::ETD_DETAIL_SIZE_OVERFLOW);
         let bytes = len
             .checked_mul(size_of::<T>())
             .filter(|&b| b <= isize::MAX as usize)
-            .ok_or(etd_status::ETD_ERR_INVALID_ARGUMENT)?;
+            .ok_or(overflow)?;
         let addr = ptr as usize;
-        if addr % align_of::<T>() != 0 || addr.checked_add(bytes).is_none() {
-            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+        if addr % align_of::<T>() != 0 {
+            return Err(Failure::invalid(etd_detail::ETD_DETAIL_MISALIGNED));
+        }
+        if addr.checked_add(bytes).is_none() {
+            return Err(overflow);
         }
         Ok(Array {
             ptr: ptr.cast_mut(),
@@ -71,10 +76,10 @@ impl<T> Array<T> {
     }
 
     /// `ETD_ERR_INVALID_ARGUMENT` if this array shares a byte with `other`.
-    pub(crate) fn disjoint_from(&self, other: (usize, usize)) -> Result<(), etd_status> {
+    pub(crate) fn disjoint_from(&self, other: (usize, usize)) -> Result<(), Failure> {
         let (a, b) = self.bytes();
         if a < other.1 && other.0 < b {
-            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+            return Err(Failure::invalid(etd_detail::ETD_DETAIL_OVERLAP));
         }
         Ok(())
     }
@@ -104,7 +109,7 @@ impl<T> Array<T> {
 ///
 /// # Safety
 /// `ptr` is NULL or points to a readable `T`.
-pub(crate) unsafe fn read_in<T: Copy>(ptr: *const T) -> Result<T, etd_status> {
+pub(crate) unsafe fn read_in<T: Copy>(ptr: *const T) -> Result<T, Failure> {
     check_null!(ptr);
     // SAFETY: non-null and readable by the caller's contract; any alignment is fine.
     Ok(unsafe { ptr.read_unaligned() })
@@ -124,14 +129,19 @@ pub(crate) unsafe fn write_out<T>(ptr: *mut T, value: T) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::etd_status;
 
     #[test]
     fn a_panic_becomes_etd_err_panic() {
         let status = boundary(|| panic!("deliberate test panic"));
         assert_eq!(status, etd_status::ETD_ERR_PANIC as i32);
         assert_eq!(boundary(|| Ok(())), 0);
+        let callback = Failure::new(
+            etd_status::ETD_ERR_CALLBACK,
+            etd_detail::ETD_DETAIL_CALLBACK_FAILED,
+        );
         assert_eq!(
-            boundary(|| Err(etd_status::ETD_ERR_CALLBACK)),
+            boundary(|| Err(callback)),
             etd_status::ETD_ERR_CALLBACK as i32
         );
     }
@@ -141,16 +151,16 @@ mod tests {
         let data = [0.0f64; 4];
         assert_eq!(
             Array::new(core::ptr::null::<f64>(), 1).err(),
-            Some(etd_status::ETD_ERR_NULL_POINTER)
+            Some(Failure::NULL)
         );
         let misaligned = (data.as_ptr() as usize + 1) as *const f64;
         assert_eq!(
             Array::new(misaligned, 1).err(),
-            Some(etd_status::ETD_ERR_INVALID_ARGUMENT)
+            Some(Failure::invalid(etd_detail::ETD_DETAIL_MISALIGNED))
         );
         assert_eq!(
             Array::new(data.as_ptr(), usize::MAX / 4).err(),
-            Some(etd_status::ETD_ERR_INVALID_ARGUMENT)
+            Some(Failure::invalid(etd_detail::ETD_DETAIL_SIZE_OVERFLOW))
         );
         let a = Array::new(data.as_ptr(), 2).unwrap();
         let b = Array::new(data[1..].as_ptr(), 2).unwrap();

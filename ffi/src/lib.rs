@@ -6,10 +6,10 @@
 //!
 //! | module | C symbols |
 //! |---|---|
-//! | [`status`](crate::etd_status) | `etd_status` and the mapping from the kernel's `Error` |
+//! | `status` | `etd_status`, `etd_detail`, `etd_error`, `etd_status_str`, `etd_detail_str`, and the mapping from the kernel's `Error` |
 //! | `config` | `etd_config`, `etd_config_default`, the coupling and update constants |
-//! | `sampler` | `etd_sampler_{size,init,step,set_precondition}_{f64,f32}` over caller memory |
-//! | `sinkhorn` | `etd_sinkhorn_{f64,f32}`, `etd_sinkhorn_scratch_{f64,f32}` |
+//! | `sampler` | `etd_sampler_{size,init,step,set_precondition,last_error}_{f64,f32}` over caller memory, `etd_config_check_{f64,f32}` |
+//! | `sinkhorn` | `etd_sinkhorn_{f64,f32}`, `etd_sinkhorn_scratch_{f64,f32}`, `etd_sinkhorn_check_{f64,f32}` |
 //! | `guard` | (internal) null checks, slice checks and the panic boundary |
 //!
 //! Every `_f64` / `_f32` pair is a one-line call into one generic implementation.
@@ -17,7 +17,7 @@
 //! ## Builds
 //!
 //! - Hosted (default feature `std`): a panic is caught at the boundary and returned as
-//!   `ETD_ERR_PANIC`; it never unwinds into C.
+//!   `ETD_ERR_PANIC`; it never unwinds into C. The library never allocates in either build.
 //! - Bare metal (`--no-default-features --target thumbv7em-none-eabihf`): `#![no_std]`, no heap,
 //!   and a panic handler that halts in a loop (it never unwinds). Only `libetd.a` is produced
 //!   there: rustc drops `cdylib` for targets without dynamic linking.
@@ -41,16 +41,18 @@ pub use config::{
     ETD_COUPLING_UNBALANCED, ETD_UPDATE_BARYCENTRIC, ETD_UPDATE_CATEGORICAL,
 };
 pub use sampler::{
-    etd_log_density_f32, etd_log_density_f64, etd_sampler_f32, etd_sampler_f64,
-    etd_sampler_init_f32, etd_sampler_init_f64, etd_sampler_set_precondition_f32,
+    etd_config_check_f32, etd_config_check_f64, etd_log_density_f32, etd_log_density_f64,
+    etd_sampler_f32, etd_sampler_f64, etd_sampler_init_f32, etd_sampler_init_f64,
+    etd_sampler_last_error_f32, etd_sampler_last_error_f64, etd_sampler_set_precondition_f32,
     etd_sampler_set_precondition_f64, etd_sampler_size_f32, etd_sampler_size_f64,
     etd_sampler_step_f32, etd_sampler_step_f64, etd_score_f32, etd_score_f64, etd_step_stats,
 };
 pub use sinkhorn::{
-    etd_sinkhorn_f32, etd_sinkhorn_f64, etd_sinkhorn_scratch_f32, etd_sinkhorn_scratch_f64,
-    etd_sinkhorn_scratch_len, etd_sinkhorn_stats, ETD_SINKHORN_STACK_SCRATCH,
+    etd_sinkhorn_check_f32, etd_sinkhorn_check_f64, etd_sinkhorn_f32, etd_sinkhorn_f64,
+    etd_sinkhorn_scratch_f32, etd_sinkhorn_scratch_f64, etd_sinkhorn_scratch_len,
+    etd_sinkhorn_stats, ETD_SINKHORN_STACK_SCRATCH,
 };
-pub use status::etd_status;
+pub use status::{etd_detail, etd_detail_str, etd_error, etd_status, etd_status_str};
 
 /// Major version of the library this header belongs to.
 pub const ETD_VERSION_MAJOR: u32 = 0u32;

@@ -4,7 +4,8 @@
 //! works, the [`State`] header, then the kernel's workspace of `workspace_len` scalars. The
 //! handle is the address of the header.
 
-use crate::guard::{boundary, catch, read_in, write_out, Array};
+use crate::guard::{boundary, catch, guarded, read_in, write_out, Array};
+use crate::status::{etd_detail, etd_error, outcome, Failure};
 use crate::{etd_config, etd_status};
 use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
@@ -28,7 +29,8 @@ pub struct etd_sampler_f32 {
 /// Batch log-density (f64): write `log pi(x_k)` to `out[k]` for the `count` points
 /// `x[k*dim .. (k+1)*dim]`, `k < count` (row-major). `-INFINITY` (zero density) is allowed,
 /// NaN and `+INFINITY` are not. Return 0 on success; any other value aborts the step with
-/// `ETD_ERR_CALLBACK`. `x` and `out` are valid only during the call; `user` is passed through.
+/// `ETD_ERR_CALLBACK`, and `etd_sampler_last_error_f64` returns the value in `callback_code`.
+/// `x` and `out` are valid only during the call; `user` is passed through.
 pub type etd_log_density_f64 = Option<
     unsafe extern "C" fn(
         user: *mut c_void,
@@ -138,6 +140,8 @@ struct State<T> {
     rng: DefaultRng,
     /// Scalars in the workspace.
     workspace_len: usize,
+    /// The outcome of the last call on this sampler.
+    last_error: etd_error,
 }
 
 /// Bytes from the header to the workspace (aligned for `T`).
@@ -221,14 +225,18 @@ unsafe fn init<T: Scalar>(
         check_null!(mem, cfg, out);
         // SAFETY: non-null and readable by the caller's contract.
         let (shape, config) = unsafe { read_in(cfg) }?.to_kernel::<T>()?;
-        let needed = sampler_size::<T>(&shape).ok_or(etd_status::ETD_ERR_INVALID_ARGUMENT)?;
+        let overflow = Failure::invalid(etd_detail::ETD_DETAIL_SIZE_OVERFLOW);
+        let needed = sampler_size::<T>(&shape).ok_or(overflow)?;
         if mem_len < needed {
-            return Err(etd_status::ETD_ERR_BUFFER_TOO_SMALL);
+            return Err(Failure::new(
+                etd_status::ETD_ERR_BUFFER_TOO_SMALL,
+                etd_detail::ETD_DETAIL_MEMORY_TOO_SMALL,
+            ));
         }
-        let len = workspace_len(&shape).ok_or(etd_status::ETD_ERR_INVALID_ARGUMENT)?;
+        let len = workspace_len(&shape).ok_or(overflow)?;
         let pad = (mem as *mut u8).align_offset(align_of::<State<T>>());
         if pad >= align_of::<State<T>>() {
-            return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+            return Err(Failure::invalid(etd_detail::ETD_DETAIL_MISALIGNED));
         }
         // SAFETY: `mem` holds `mem_len >= needed` writable bytes (caller's contract), and
         // `needed` covers the padding, the header and the workspace.
@@ -245,10 +253,30 @@ unsafe fn init<T: Scalar>(
                 config,
                 rng: DefaultRng::seed_from_u64(seed),
                 workspace_len: len,
+                last_error: etd_error::OK,
             });
             out.write_unaligned(base.cast());
         }
         Ok(())
+    })
+}
+
+/// Runs `body` on the live sampler behind `sampler` and records its outcome in the sampler
+/// (a NULL or foreign handle has nowhere to record it).
+///
+/// # Safety
+/// `sampler` is NULL or a handle of scalar `T` (see [`live_state`]).
+unsafe fn on_sampler<T: Scalar>(
+    sampler: *mut T::Handle,
+    body: impl FnOnce(&mut State<T>) -> Result<(), Failure>,
+) -> i32 {
+    boundary(|| {
+        check_null!(sampler);
+        // SAFETY: non-null; a handle by the caller's contract.
+        let state = unsafe { live_state::<T>(sampler) }?;
+        let result = guarded(|| body(&mut *state));
+        state.last_error = outcome(result);
+        result
     })
 }
 
@@ -262,37 +290,36 @@ unsafe fn step<T: Scalar>(
     user: *mut c_void,
     stats: *mut etd_step_stats,
 ) -> i32 {
-    boundary(|| {
-        check_null!(sampler, particles);
-        let log_density = log_density.ok_or(etd_status::ETD_ERR_NULL_POINTER)?;
-        // SAFETY: non-null; a handle by the caller's contract.
-        let state = unsafe { live_state::<T>(sampler) }?;
-        let shape = state.shape;
-        // SAFETY: the workspace follows the header, as laid out by `init`.
-        let words = unsafe {
-            (state as *mut State<T>)
+    // SAFETY: forwarded contract.
+    unsafe {
+        on_sampler::<T>(sampler, |state| {
+            check_null!(particles);
+            let log_density = log_density.ok_or(Failure::NULL)?;
+            let shape = state.shape;
+            // SAFETY: the workspace follows the header, as laid out by `init`.
+            let words = (state as *mut State<T>)
                 .cast::<u8>()
-                .add(workspace_offset::<T>())
-        };
-        let memory = Array::new(words.cast::<T>(), state.workspace_len)?;
-        let particles = Array::new(particles, shape.n_particles * shape.dim)?;
-        particles.disjoint_from(memory.bytes())?;
-        let header = state as *const State<T> as usize;
-        particles.disjoint_from((header, header + size_of::<State<T>>()))?;
-        // SAFETY: both arrays were checked (non-null, aligned, disjoint); their contents are
-        // initialised (the workspace by `init`, the particles by the caller).
-        let (memory, particles) = unsafe { (memory.into_mut_slice(), particles.into_mut_slice()) };
-        let mut workspace = Workspace::from_memory(shape, memory)?;
-        let mut target = Callbacks {
-            log_density,
-            score,
-            user,
-        };
-        let result = workspace.step(&state.config, particles, &mut target, &mut state.rng)?;
-        // SAFETY: `stats` is NULL or writable, by the caller's contract.
-        unsafe { write_out(stats, result.into()) };
-        Ok(())
-    })
+                .add(workspace_offset::<T>());
+            let memory = Array::new(words.cast::<T>(), state.workspace_len)?;
+            let particles = Array::new(particles, shape.n_particles * shape.dim)?;
+            particles.disjoint_from(memory.bytes())?;
+            let header = state as *const State<T> as usize;
+            particles.disjoint_from((header, header + size_of::<State<T>>()))?;
+            // SAFETY: both arrays were checked (non-null, aligned, disjoint); their contents are
+            // initialised (the workspace by `init`, the particles by the caller).
+            let (memory, particles) = (memory.into_mut_slice(), particles.into_mut_slice());
+            let mut workspace = Workspace::from_memory(shape, memory)?;
+            let mut target = Callbacks {
+                log_density,
+                score,
+                user,
+            };
+            let result = workspace.step(&state.config, particles, &mut target, &mut state.rng)?;
+            // SAFETY: `stats` is NULL or writable, by the caller's contract.
+            write_out(stats, result.into());
+            Ok(())
+        })
+    }
 }
 
 /// The header behind a non-null handle of scalar `T`, once it is aligned and carries `T`'s magic
@@ -302,17 +329,16 @@ unsafe fn step<T: Scalar>(
 /// `sampler` is non-null and points to readable memory of at least a header's size, as every
 /// handle from `init` does; the magic number rejects most other pointers before any other field
 /// is trusted.
-unsafe fn live_state<'a, T: Scalar>(
-    sampler: *mut T::Handle,
-) -> Result<&'a mut State<T>, etd_status> {
+unsafe fn live_state<'a, T: Scalar>(sampler: *mut T::Handle) -> Result<&'a mut State<T>, Failure> {
+    let not_a_sampler = Failure::invalid(etd_detail::ETD_DETAIL_NOT_A_SAMPLER);
     let state = sampler.cast::<State<T>>();
     if !state.is_aligned() {
-        return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+        return Err(not_a_sampler);
     }
     // SAFETY: aligned, and initialised by `init` for a live handle (caller's contract).
     let state = unsafe { &mut *state };
     if state.magic != T::MAGIC {
-        return Err(etd_status::ETD_ERR_INVALID_ARGUMENT);
+        return Err(not_a_sampler);
     }
     Ok(state)
 }
@@ -320,26 +346,55 @@ unsafe fn live_state<'a, T: Scalar>(
 /// # Safety
 /// As `etd_sampler_set_precondition_f64`.
 unsafe fn set_precondition<T: Scalar>(sampler: *mut T::Handle, rate: f64) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        on_sampler::<T>(sampler, |state| {
+            // 0 (or -0) turns it off; anything else must be a valid rate after rounding to `T`.
+            let precondition = if rate == 0.0 {
+                Precondition::Off
+            } else {
+                Precondition::Ensemble {
+                    rate: T::from_f64(rate),
+                }
+            };
+            let config = Config {
+                precondition,
+                ..state.config
+            };
+            config.validate()?;
+            state.config = config;
+            Ok(())
+        })
+    }
+}
+
+/// # Safety
+/// As `etd_sampler_last_error_f64`.
+unsafe fn last_error<T: Scalar>(sampler: *const T::Handle, out: *mut etd_error) -> i32 {
     boundary(|| {
-        check_null!(sampler);
-        // SAFETY: non-null; a handle by the caller's contract.
-        let state = unsafe { live_state::<T>(sampler) }?;
-        // 0 (or -0) turns it off; anything else must be a valid rate after rounding to `T`.
-        let precondition = if rate == 0.0 {
-            Precondition::Off
-        } else {
-            Precondition::Ensemble {
-                rate: T::from_f64(rate),
-            }
-        };
-        let config = Config {
-            precondition,
-            ..state.config
-        };
-        config.validate()?;
-        state.config = config;
+        check_null!(sampler, out);
+        // SAFETY: non-null; a handle by the caller's contract (only read here).
+        let state = unsafe { live_state::<T>(sampler.cast_mut()) }?;
+        // SAFETY: `out` is non-null and writable, by the caller's contract.
+        unsafe { write_out(out, state.last_error) };
         Ok(())
     })
+}
+
+/// # Safety
+/// As `etd_config_check_f64`.
+unsafe fn config_check<T: Scalar>(cfg: *const etd_config, out: *mut etd_error) -> i32 {
+    let result = guarded(|| {
+        // SAFETY: `cfg` is NULL or readable, by the caller's contract.
+        let (shape, _) = unsafe { read_in(cfg) }?.to_kernel::<T>()?;
+        sampler_size::<T>(&shape)
+            .map(|_| ())
+            .ok_or(Failure::invalid(etd_detail::ETD_DETAIL_SIZE_OVERFLOW))
+    });
+    let error = outcome(result);
+    // SAFETY: `out` is NULL or writable, by the caller's contract.
+    unsafe { write_out(out, error) };
+    error.status
 }
 
 /// Bytes of caller memory a sampler with this configuration needs, including slack for any
@@ -363,8 +418,8 @@ pub unsafe extern "C" fn etd_sampler_size_f64(cfg: *const etd_config) -> usize {
 /// @param[in]  cfg      Configuration; copied, so it may be freed after the call.
 /// @param[in]  seed     Seed of the sampler's random generator (PCG32): same seed, same run.
 /// @param[out] out      The handle (an address inside `mem`), written only on success.
-/// @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (invalid `cfg`) or
-///         `ETD_ERR_BUFFER_TOO_SMALL`.
+/// @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (invalid `cfg`: which
+///         field, `etd_config_check_f64` says) or `ETD_ERR_BUFFER_TOO_SMALL`.
 #[no_mangle]
 pub unsafe extern "C" fn etd_sampler_init_f64(
     mem: *mut c_void,
@@ -385,7 +440,8 @@ pub unsafe extern "C" fn etd_sampler_init_f64(
 /// used by the mutation (MALA instead of random-walk MH).
 ///
 /// On any error the particles are left exactly as they were and `*stats` is not written; the
-/// sampler stays usable (its generator and warm-start potentials may have advanced).
+/// sampler stays usable (its generator and warm-start potentials may have advanced), and
+/// `etd_sampler_last_error_f64` says which check failed (and a callback's own return value).
 ///
 /// @param[in,out] s            Sampler from `etd_sampler_init_f64`; one call at a time per sampler.
 /// @param[in,out] particles    `n_particles * dim` values, row-major; must not overlap `mem`.
@@ -474,4 +530,53 @@ pub unsafe extern "C" fn etd_sampler_step_f32(
 ) -> i32 {
     // SAFETY: forwarded contract.
     unsafe { step::<f32>(s, particles, log_density, score, user, stats) }
+}
+
+/// Why the last call on sampler `s` failed: its status, the finer `etd_detail`, and a callback's
+/// own non-zero return value (`ETD_OK` / `ETD_DETAIL_NONE` / 0 after a successful call). Every
+/// call that takes a live `s` records its outcome; calls rejected before `s` is known to be a
+/// sampler (NULL or foreign handle) record nothing.
+///
+/// @param[in]  s    Sampler from `etd_sampler_init_f64`.
+/// @param[out] out  Written on success.
+/// @return `ETD_OK`, `ETD_ERR_NULL_POINTER` or `ETD_ERR_INVALID_ARGUMENT` (not a live f64
+///         sampler).
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_last_error_f64(
+    s: *const etd_sampler_f64,
+    out: *mut etd_error,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { last_error::<f64>(s, out) }
+}
+
+/// As `etd_sampler_last_error_f64`, for an f32 sampler.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sampler_last_error_f32(
+    s: *const etd_sampler_f32,
+    out: *mut etd_error,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { last_error::<f32>(s, out) }
+}
+
+/// Checks a configuration as `etd_sampler_size_f64` and `etd_sampler_init_f64` do and says
+/// which field, if any, is invalid: returns the status `etd_sampler_init_f64` would return for
+/// it with large enough memory, and writes the full `etd_error` to `*out`.
+///
+/// @param[in]  cfg  Configuration; NULL gives `ETD_ERR_NULL_POINTER`.
+/// @param[out] out  The outcome (`ETD_OK` / `ETD_DETAIL_NONE` for a valid configuration); may be
+///                  NULL.
+/// @return `ETD_OK`, `ETD_ERR_NULL_POINTER` or `ETD_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn etd_config_check_f64(cfg: *const etd_config, out: *mut etd_error) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { config_check::<f64>(cfg, out) }
+}
+
+/// As `etd_config_check_f64`, for an f32 sampler (values are rounded to `float` first).
+#[no_mangle]
+pub unsafe extern "C" fn etd_config_check_f32(cfg: *const etd_config, out: *mut etd_error) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { config_check::<f32>(cfg, out) }
 }

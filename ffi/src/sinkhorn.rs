@@ -1,14 +1,15 @@
 //! `etd_sinkhorn_*`: the entropic OT solver alone, on a raw cost.
 #![allow(clippy::too_many_arguments)]
 
-use crate::guard::{boundary, write_out, Array};
+use crate::guard::{boundary, guarded, write_out, Array};
 use crate::sampler::Scalar;
+use crate::status::{etd_detail, etd_error, outcome, Failure};
 use crate::{etd_status, ETD_COUPLING_BALANCED, ETD_COUPLING_GIBBS, ETD_COUPLING_UNBALANCED};
 use entropic_transport::{sinkhorn, sinkhorn_scratch_len, Coupling, SinkhornParams, SinkhornStats};
 
-/// Scalars of scratch `etd_sinkhorn_f64` / `_f32` take from the stack: problems with
-/// `n + p` up to this never touch the heap. Larger ones use the heap in hosted builds and
-/// return `ETD_ERR_NO_SUPPORT` in `no_std` builds (use `etd_sinkhorn_scratch_*` there).
+/// Scalars of scratch `etd_sinkhorn_f64` / `_f32` take from the stack (1 KiB in `double`):
+/// they solve problems with `n + p` up to this, and return `ETD_ERR_NO_SUPPORT` for larger
+/// ones. The library never allocates: pass scratch to `etd_sinkhorn_scratch_*` for any size.
 pub const ETD_SINKHORN_STACK_SCRATCH: usize = 128;
 
 /// What a Sinkhorn solve did.
@@ -37,33 +38,48 @@ impl<T: Scalar> From<SinkhornStats<T>> for etd_sinkhorn_stats {
 /// Caller scratch: `(pointer, length in scalars)`.
 type Scratch<T> = (*mut T, usize);
 
-/// One solve behind the boundary: checks every argument, then runs the kernel with `scratch`
-/// (`None`: stack or heap scratch found here). Nothing is written on error.
-///
-/// # Safety
-/// As `etd_sinkhorn_f64` / `etd_sinkhorn_scratch_f64`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn solve<T: Scalar>(
+/// The arguments of one solve, as the C caller passed them.
+struct Call<T> {
     cost: *const T,
     n: usize,
     p: usize,
     log_a: *const T,
     log_b: *const T,
+    /// `(epsilon, coupling, rho, max_iterations, tolerance)`.
     params: (T, u32, T, u32, T),
     f: *mut T,
     g: *mut T,
+    /// `None`: stack scratch.
     scratch: Option<Scratch<T>>,
-    stats: *mut etd_sinkhorn_stats,
-) -> i32 {
-    boundary(|| {
-        check_null!(cost, log_a, log_b, f, g);
-        let invalid = etd_status::ETD_ERR_INVALID_ARGUMENT;
-        let (epsilon, coupling, rho, max_iterations, tolerance) = params;
+}
+
+/// A call whose every argument passed the checks: slices over the caller's arrays.
+struct Checked<'a, T> {
+    cost: &'a [T],
+    log_a: &'a [T],
+    log_b: &'a [T],
+    params: SinkhornParams<T>,
+    f: &'a mut [T],
+    g: &'a mut [T],
+    /// `None`: stack scratch.
+    scratch: Option<&'a mut [T]>,
+}
+
+impl<T: Scalar> Call<T> {
+    /// Every check of a solve (pointers, constants, parameters, sizes, alignment, overlaps,
+    /// scratch, values), in that order; nothing is written.
+    ///
+    /// # Safety
+    /// As `etd_sinkhorn_scratch_f64`.
+    unsafe fn check<'a>(&self) -> Result<Checked<'a, T>, Failure> {
+        check_null!(self.cost, self.log_a, self.log_b, self.f, self.g);
+        let (n, p) = (self.n, self.p);
+        let (epsilon, coupling, rho, max_iterations, tolerance) = self.params;
         let coupling = match coupling {
             ETD_COUPLING_BALANCED => Coupling::Balanced,
             ETD_COUPLING_UNBALANCED => Coupling::Unbalanced { rho },
             ETD_COUPLING_GIBBS => Coupling::Gibbs,
-            _ => return Err(invalid),
+            _ => return Err(Failure::invalid(etd_detail::ETD_DETAIL_UNKNOWN_COUPLING)),
         };
         let params = SinkhornParams {
             epsilon,
@@ -72,14 +88,15 @@ unsafe fn solve<T: Scalar>(
             tolerance,
         };
         if n == 0 || p == 0 {
-            return Err(invalid);
+            return Err(Failure::invalid(etd_detail::ETD_DETAIL_ZERO_SIZE));
         }
         params.validate()?;
-        let cost = Array::new(cost, n.checked_mul(p).ok_or(invalid)?)?;
-        let log_a = Array::new(log_a, n)?;
-        let log_b = Array::new(log_b, p)?;
-        let f = Array::new(f.cast_const(), n)?;
-        let g = Array::new(g.cast_const(), p)?;
+        let overflow = Failure::invalid(etd_detail::ETD_DETAIL_SIZE_OVERFLOW);
+        let cost = Array::new(self.cost, n.checked_mul(p).ok_or(overflow)?)?;
+        let log_a = Array::new(self.log_a, n)?;
+        let log_b = Array::new(self.log_b, p)?;
+        let f = Array::new(self.f.cast_const(), n)?;
+        let g = Array::new(self.g.cast_const(), p)?;
         let inputs = [cost.bytes(), log_a.bytes(), log_b.bytes()];
         for x in inputs.iter().chain([&g.bytes()]) {
             f.disjoint_from(*x)?;
@@ -88,11 +105,14 @@ unsafe fn solve<T: Scalar>(
             g.disjoint_from(*x)?;
         }
         let len = sinkhorn_scratch_len(n, p);
-        let scratch = match scratch {
+        let scratch = match self.scratch {
             Some((ptr, scratch_len)) => {
                 check_null!(ptr);
                 if scratch_len < len {
-                    return Err(etd_status::ETD_ERR_BUFFER_TOO_SMALL);
+                    return Err(Failure::new(
+                        etd_status::ETD_ERR_BUFFER_TOO_SMALL,
+                        etd_detail::ETD_DETAIL_MEMORY_TOO_SMALL,
+                    ));
                 }
                 let scratch = Array::new(ptr.cast_const(), len)?;
                 for x in inputs.iter().chain([&f.bytes(), &g.bytes()]) {
@@ -100,32 +120,70 @@ unsafe fn solve<T: Scalar>(
                 }
                 Some(scratch)
             }
-            None => None,
+            None if len <= ETD_SINKHORN_STACK_SCRATCH => None,
+            None => {
+                return Err(Failure::new(
+                    etd_status::ETD_ERR_NO_SUPPORT,
+                    etd_detail::ETD_DETAIL_STACK_SCRATCH_TOO_SMALL,
+                ))
+            }
         };
         // SAFETY: checked arrays (non-null, aligned, the written ones disjoint from every
         // other); their lengths and initialisation are the caller's contract.
-        let (cost, log_a, log_b, f, g) = unsafe {
-            (
-                cost.into_slice(),
-                log_a.into_slice(),
-                log_b.into_slice(),
-                f.into_mut_slice(),
-                g.into_mut_slice(),
-            )
-        };
-        let mut run = |scratch: &mut [T]| sinkhorn(cost, log_a, log_b, &params, f, g, scratch);
-        let result = match scratch {
-            // SAFETY: checked above, and disjoint from every other argument.
-            Some(scratch) => run(unsafe { scratch.into_mut_slice() }),
-            None if len <= ETD_SINKHORN_STACK_SCRATCH => {
-                run(&mut [T::ZERO; ETD_SINKHORN_STACK_SCRATCH][..len])
+        let checked = unsafe {
+            Checked {
+                cost: cost.into_slice(),
+                log_a: log_a.into_slice(),
+                log_b: log_b.into_slice(),
+                params,
+                f: f.into_mut_slice(),
+                g: g.into_mut_slice(),
+                scratch: scratch.map(|s| s.into_mut_slice()),
             }
-            None => run(&mut heap_scratch(len)?),
-        }?;
+        };
+        params.check_problem(checked.cost, checked.log_a, checked.log_b)?;
+        Ok(checked)
+    }
+}
+
+/// One solve behind the boundary: every check, then the kernel with the caller's scratch or
+/// stack scratch. Nothing is written on error.
+///
+/// # Safety
+/// As `etd_sinkhorn_f64` / `etd_sinkhorn_scratch_f64`.
+unsafe fn solve<T: Scalar>(call: Call<T>, stats: *mut etd_sinkhorn_stats) -> i32 {
+    boundary(|| {
+        // SAFETY: forwarded contract.
+        let Checked {
+            cost,
+            log_a,
+            log_b,
+            params,
+            f,
+            g,
+            scratch,
+        } = unsafe { call.check() }?;
+        let len = sinkhorn_scratch_len(call.n, call.p);
+        let mut stack = [T::ZERO; ETD_SINKHORN_STACK_SCRATCH];
+        let scratch = match scratch {
+            Some(scratch) => scratch,
+            None => &mut stack[..len],
+        };
+        let result = sinkhorn(cost, log_a, log_b, &params, f, g, scratch)?;
         // SAFETY: `stats` is NULL or writable, by the caller's contract.
         unsafe { write_out(stats, result.into()) };
         Ok(())
     })
+}
+
+/// # Safety
+/// As `etd_sinkhorn_check_f64`.
+unsafe fn check<T: Scalar>(call: Call<T>, out: *mut etd_error) -> i32 {
+    // SAFETY: forwarded contract.
+    let error = outcome(guarded(|| unsafe { call.check() }.map(|_| ())));
+    // SAFETY: `out` is NULL or writable, by the caller's contract.
+    unsafe { write_out(out, error) };
+    error.status
 }
 
 /// Scalars of scratch `etd_sinkhorn_scratch_f64` / `_f32` need for an `n x p` problem:
@@ -140,9 +198,10 @@ pub extern "C" fn etd_sinkhorn_scratch_len(n: usize, p: usize) -> usize {
 /// `P_ij = exp((f_i + g_j - C_ij) / epsilon)`; for the gibbs coupling `g_j = epsilon * log_b_j`
 /// and `f` normalises the rows.
 ///
-/// Scratch comes from the stack when `n + p <= ETD_SINKHORN_STACK_SCRATCH`, else from the heap
-/// (hosted builds) or not at all (`ETD_ERR_NO_SUPPORT` without `std`): use
-/// `etd_sinkhorn_scratch_f64` to pass your own. Reentrant: no global state.
+/// Scratch comes from the stack (`ETD_SINKHORN_STACK_SCRATCH` values): larger problems
+/// (`n + p` above it) return `ETD_ERR_NO_SUPPORT`; pass your own scratch to
+/// `etd_sinkhorn_scratch_f64` for them. The library never allocates. Reentrant: no global
+/// state. `etd_sinkhorn_check_f64` explains a failure (which argument or check).
 ///
 /// @param[in]     cost            `n * p` values, row-major; finite.
 /// @param[in]     n, p            Problem size; both >= 1.
@@ -161,7 +220,7 @@ pub extern "C" fn etd_sinkhorn_scratch_len(n: usize, p: usize) -> usize {
 ///                                overlap any other array.
 /// @param[out]    stats           Written only on success; may be NULL.
 /// @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT`, `ETD_ERR_NON_FINITE`,
-///         `ETD_ERR_NO_SUPPORT` or `ETD_ERR_PANIC`.
+///         `ETD_ERR_NO_SUPPORT` (`n + p > ETD_SINKHORN_STACK_SCRATCH`) or `ETD_ERR_PANIC`.
 #[no_mangle]
 pub unsafe extern "C" fn etd_sinkhorn_f64(
     cost: *const f64,
@@ -179,8 +238,19 @@ pub unsafe extern "C" fn etd_sinkhorn_f64(
     stats: *mut etd_sinkhorn_stats,
 ) -> i32 {
     let params = (epsilon, coupling, rho, max_iterations, tolerance);
+    let call = Call {
+        cost,
+        n,
+        p,
+        log_a,
+        log_b,
+        params,
+        f,
+        g,
+        scratch: None,
+    };
     // SAFETY: forwarded contract.
-    unsafe { solve(cost, n, p, log_a, log_b, params, f, g, None, stats) }
+    unsafe { solve(call, stats) }
 }
 
 /// As `etd_sinkhorn_f64`, with caller scratch: never touches the heap or a large stack frame.
@@ -208,9 +278,19 @@ pub unsafe extern "C" fn etd_sinkhorn_scratch_f64(
     stats: *mut etd_sinkhorn_stats,
 ) -> i32 {
     let params = (epsilon, coupling, rho, max_iterations, tolerance);
-    let scratch = Some((scratch, scratch_len));
+    let call = Call {
+        cost,
+        n,
+        p,
+        log_a,
+        log_b,
+        params,
+        f,
+        g,
+        scratch: Some((scratch, scratch_len)),
+    };
     // SAFETY: forwarded contract.
-    unsafe { solve(cost, n, p, log_a, log_b, params, f, g, scratch, stats) }
+    unsafe { solve(call, stats) }
 }
 
 /// As `etd_sinkhorn_f64`, in `float`.
@@ -231,8 +311,19 @@ pub unsafe extern "C" fn etd_sinkhorn_f32(
     stats: *mut etd_sinkhorn_stats,
 ) -> i32 {
     let params = (epsilon, coupling, rho, max_iterations, tolerance);
+    let call = Call {
+        cost,
+        n,
+        p,
+        log_a,
+        log_b,
+        params,
+        f,
+        g,
+        scratch: None,
+    };
     // SAFETY: forwarded contract.
-    unsafe { solve(cost, n, p, log_a, log_b, params, f, g, None, stats) }
+    unsafe { solve(call, stats) }
 }
 
 /// As `etd_sinkhorn_scratch_f64`, in `float`.
@@ -255,23 +346,91 @@ pub unsafe extern "C" fn etd_sinkhorn_scratch_f32(
     stats: *mut etd_sinkhorn_stats,
 ) -> i32 {
     let params = (epsilon, coupling, rho, max_iterations, tolerance);
-    let scratch = Some((scratch, scratch_len));
+    let call = Call {
+        cost,
+        n,
+        p,
+        log_a,
+        log_b,
+        params,
+        f,
+        g,
+        scratch: Some((scratch, scratch_len)),
+    };
     // SAFETY: forwarded contract.
-    unsafe { solve(cost, n, p, log_a, log_b, params, f, g, scratch, stats) }
+    unsafe { solve(call, stats) }
 }
 
-/// `len` scalars from the heap (hosted builds).
-#[cfg(feature = "std")]
-fn heap_scratch<T: Scalar>(len: usize) -> Result<std::vec::Vec<T>, etd_status> {
-    let mut v = std::vec::Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| etd_status::ETD_ERR_NO_SUPPORT)?;
-    v.resize(len, T::ZERO);
-    Ok(v)
+/// Runs every check `etd_sinkhorn_scratch_f64` runs (or, with `scratch` NULL, every check of
+/// `etd_sinkhorn_f64`) on the same arguments without solving, and says which failed. Nothing
+/// but `*out` is written.
+///
+/// @param[out] out  The outcome: status, `etd_detail` (`ETD_OK` / `ETD_DETAIL_NONE` when a
+///                  solve would start); may be NULL.
+/// @return The status the solve would return before it starts iterating.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sinkhorn_check_f64(
+    cost: *const f64,
+    n: usize,
+    p: usize,
+    log_a: *const f64,
+    log_b: *const f64,
+    epsilon: f64,
+    coupling: u32,
+    rho: f64,
+    max_iterations: u32,
+    tolerance: f64,
+    f: *mut f64,
+    g: *mut f64,
+    scratch: *mut f64,
+    scratch_len: usize,
+    out: *mut etd_error,
+) -> i32 {
+    let call = Call {
+        cost,
+        n,
+        p,
+        log_a,
+        log_b,
+        params: (epsilon, coupling, rho, max_iterations, tolerance),
+        f,
+        g,
+        scratch: (!scratch.is_null()).then_some((scratch, scratch_len)),
+    };
+    // SAFETY: forwarded contract.
+    unsafe { check(call, out) }
 }
 
-/// No heap without `std`.
-#[cfg(not(feature = "std"))]
-fn heap_scratch<T: Scalar>(_len: usize) -> Result<[T; 0], etd_status> {
-    Err(etd_status::ETD_ERR_NO_SUPPORT)
+/// As `etd_sinkhorn_check_f64`, in `float`.
+#[no_mangle]
+pub unsafe extern "C" fn etd_sinkhorn_check_f32(
+    cost: *const f32,
+    n: usize,
+    p: usize,
+    log_a: *const f32,
+    log_b: *const f32,
+    epsilon: f32,
+    coupling: u32,
+    rho: f32,
+    max_iterations: u32,
+    tolerance: f32,
+    f: *mut f32,
+    g: *mut f32,
+    scratch: *mut f32,
+    scratch_len: usize,
+    out: *mut etd_error,
+) -> i32 {
+    let call = Call {
+        cost,
+        n,
+        p,
+        log_a,
+        log_b,
+        params: (epsilon, coupling, rho, max_iterations, tolerance),
+        f,
+        g,
+        scratch: (!scratch.is_null()).then_some((scratch, scratch_len)),
+    };
+    // SAFETY: forwarded contract.
+    unsafe { check(call, out) }
 }

@@ -1,6 +1,7 @@
 /*
- * Every status code of the C ABI from C, and "nothing written on failure": particles, *out,
- * stats, f and g are compared byte for byte before and after each failing call.
+ * Every status code of the C ABI from C, the finer detail behind each (etd_error), and "nothing
+ * written on failure": particles, *out, stats, f and g are compared byte for byte before and
+ * after each failing call.
  * (ETD_ERR_PANIC cannot be provoked through a correct library; ffi/src/guard.rs tests it.)
  * Run by ffi/tests/c_api.rs; exits non-zero and names the first failed check.
  */
@@ -85,6 +86,16 @@ static int unchanged(void) {
            memcmp(&saved_stats, &stats, sizeof stats) == 0;
 }
 
+/* The last call on a live sampler failed with this status, detail and callback code. */
+static void expect_last(etd_sampler_f64 *s, int32_t status, int32_t detail, int32_t code) {
+    etd_error err;
+    CHECK(etd_sampler_last_error_f64(s, &err) == ETD_OK);
+    CHECK(err.status == status && err.detail == detail && err.callback_code == code);
+    if (err.detail != detail)
+        fprintf(stderr, "  last error: status %d, detail %d (%s), code %d\n", err.status, err.detail,
+                etd_detail_str(err.detail), err.callback_code);
+}
+
 /* One failing step: expected status, and particles and stats untouched. */
 #define STEP_FAILS(expected, s, ld, sc, user)                                          \
     do {                                                                             \
@@ -106,6 +117,19 @@ static void test_config(void) {
     CHECK(good.mutation_steps == 0 && good.mutation_step_size == 0.01);
     CHECK(etd_sampler_size_f64(&good) > 0 && etd_sampler_size_f64(&good) <= sizeof mem);
     CHECK(etd_sampler_size_f64(NULL) == 0);
+    static const int32_t details[19] = {
+        ETD_DETAIL_ZERO_SIZE, ETD_DETAIL_ZERO_SIZE, ETD_DETAIL_ZERO_SIZE,
+        ETD_DETAIL_INVALID_MAX_ITERATIONS, ETD_DETAIL_INVALID_EPSILON, ETD_DETAIL_INVALID_TOLERANCE,
+        ETD_DETAIL_INVALID_ALPHA, ETD_DETAIL_INVALID_SIGMA, ETD_DETAIL_INVALID_SCORE_CLIP,
+        ETD_DETAIL_INVALID_DAMPING, ETD_DETAIL_INVALID_DAMPING, ETD_DETAIL_INVALID_RHO,
+        ETD_DETAIL_UNKNOWN_COUPLING, ETD_DETAIL_UNKNOWN_UPDATE, ETD_DETAIL_INVALID_USE_SCORE,
+        ETD_DETAIL_INVALID_MUTATION_STEP_SIZE, ETD_DETAIL_INVALID_SIGMA, ETD_DETAIL_INVALID_SIGMA,
+        ETD_DETAIL_INVALID_EPSILON};
+    etd_error err;
+    CHECK(etd_config_check_f64(&good, &err) == ETD_OK && err.detail == ETD_DETAIL_NONE);
+    CHECK(etd_config_check_f64(NULL, &err) == ETD_ERR_NULL_POINTER &&
+          err.detail == ETD_DETAIL_NULL_POINTER);
+    CHECK(etd_config_check_f32(&good, NULL) == ETD_OK);
     for (i = 0; i < 19; i++) {
         bad = good;
         switch (i) {
@@ -131,6 +155,11 @@ static void test_config(void) {
         }
         if (i < 18) CHECK(etd_sampler_size_f64(&bad) == 0);
         CHECK(etd_sampler_size_f32(&bad) == 0);
+        memset(&err, 0, sizeof err);
+        CHECK(etd_config_check_f32(&bad, &err) == ETD_ERR_INVALID_ARGUMENT);
+        CHECK(err.status == ETD_ERR_INVALID_ARGUMENT && err.detail == details[i] &&
+              err.callback_code == 0);
+        if (err.detail != details[i]) fprintf(stderr, "  config case %d: detail %d\n", i, err.detail);
         if (i < 18) CHECK(etd_sampler_init_f64(mem, sizeof mem, &bad, 1, &out) == ETD_ERR_INVALID_ARGUMENT);
         CHECK(out == (etd_sampler_f64 *)&good);
     }
@@ -166,22 +195,43 @@ static void test_step(void) {
     CHECK(etd_sampler_step_f64(s, NULL, log_density, score, NULL, &stats) == ETD_ERR_NULL_POINTER);
     CHECK(unchanged());
     STEP_FAILS(ETD_ERR_NULL_POINTER, s, NULL, score, NULL);
+    expect_last(s, ETD_ERR_NULL_POINTER, ETD_DETAIL_NULL_POINTER, 0);
     /* use_score == 1 but no score callback. */
     STEP_FAILS(ETD_ERR_NO_SUPPORT, s, log_density, NULL, NULL);
-    /* Callbacks that fail or write non-finite values. */
+    expect_last(s, ETD_ERR_NO_SUPPORT, ETD_DETAIL_NO_SCORE, 0);
+    /* Callbacks that fail or write non-finite values; a failing callback's code comes back. */
     mode = RETURN_ERROR;
     STEP_FAILS(ETD_ERR_CALLBACK, s, log_density, score, &mode);
+    expect_last(s, ETD_ERR_CALLBACK, ETD_DETAIL_CALLBACK_FAILED, -1); /* score runs first */
     STEP_FAILS(ETD_ERR_CALLBACK, s, log_density, score_fails, NULL);
+    expect_last(s, ETD_ERR_CALLBACK, ETD_DETAIL_CALLBACK_FAILED, 9);
+    cfg.use_score = 0;
+    {
+        static unsigned char free_mem[1 << 16];
+        etd_sampler_f64 *free_s = NULL;
+        CHECK(etd_sampler_init_f64(free_mem, sizeof free_mem, &cfg, 5, &free_s) == ETD_OK);
+        STEP_FAILS(ETD_ERR_CALLBACK, free_s, log_density, NULL, &mode);
+        expect_last(free_s, ETD_ERR_CALLBACK, ETD_DETAIL_CALLBACK_FAILED, 3);
+        CHECK(etd_sampler_step_f64(free_s, particles, log_density, NULL, NULL, NULL) == ETD_OK);
+        expect_last(free_s, ETD_OK, ETD_DETAIL_NONE, 0);
+    }
+    cfg.use_score = 1;
     mode = WRITE_NAN;
+    STEP_FAILS(ETD_ERR_NON_FINITE, s, log_density, score, &mode);
+    expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_NON_FINITE_SCORE, 0);
     STEP_FAILS(ETD_ERR_NON_FINITE, s, log_density, score, &mode);
     mode = WRITE_POS_INF;
     STEP_FAILS(ETD_ERR_NON_FINITE, s, log_density, score, &mode);
+    expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_NON_FINITE_DENSITY, 0);
     mode = ALL_ZERO_DENSITY;
     STEP_FAILS(ETD_ERR_NON_FINITE, s, log_density, score, &mode);
+    expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_ALL_WEIGHTS_ZERO, 0);
     STEP_FAILS(ETD_ERR_NON_FINITE, s, log_density, score_inf, NULL);
+    expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_NON_FINITE_SCORE, 0);
     /* A non-finite particle. */
     particles[3] = NAN;
     STEP_FAILS(ETD_ERR_NON_FINITE, s, log_density, score, NULL);
+    expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_NON_FINITE_PARTICLES, 0);
     particles[3] = INFINITY;
     STEP_FAILS(ETD_ERR_NON_FINITE, s, log_density, score, NULL);
     particles[3] = 0.25;
@@ -193,11 +243,20 @@ static void test_step(void) {
         CHECK(etd_sampler_step_f64(s, (double *)(void *)((unsigned char *)particles + 1), log_density,
                                    score, NULL, &stats) == ETD_ERR_INVALID_ARGUMENT);
         CHECK(unchanged());
+        expect_last(s, ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_MISALIGNED, 0);
+        {
+            etd_error err;
+            CHECK(etd_sampler_last_error_f64((etd_sampler_f64 *)(void *)zeros, &err) ==
+                  ETD_ERR_INVALID_ARGUMENT);
+            CHECK(etd_sampler_last_error_f64(s, NULL) == ETD_ERR_NULL_POINTER);
+            CHECK(etd_sampler_last_error_f64(NULL, &err) == ETD_ERR_NULL_POINTER);
+        }
     }
     /* After all that the sampler still works, and moves the particles. */
     save();
     for (i = 0; i < 5; i++)
         CHECK(etd_sampler_step_f64(s, particles, log_density, score, NULL, &stats) == ETD_OK);
+    expect_last(s, ETD_OK, ETD_DETAIL_NONE, 0);
     CHECK(memcmp(saved, particles, sizeof particles) != 0);
     CHECK(stats.sinkhorn_iterations >= 1 && stats.weight_ess >= 1.0 && stats.coupling_ess >= 1.0);
     CHECK(etd_sampler_step_f64(s, particles, log_density, score, NULL, NULL) == ETD_OK);
@@ -212,11 +271,13 @@ static void test_step(void) {
         CHECK(etd_sampler_set_precondition_f64(s, -0.1) == ETD_ERR_INVALID_ARGUMENT);
         CHECK(etd_sampler_set_precondition_f64(s, 1.5) == ETD_ERR_INVALID_ARGUMENT);
         CHECK(etd_sampler_set_precondition_f64(s, NAN) == ETD_ERR_INVALID_ARGUMENT);
+        expect_last(s, ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_INVALID_PRECONDITION_RATE, 0);
         CHECK(etd_sampler_set_precondition_f64(s, 0.1) == ETD_OK);
         particles[0] = 1e200, particles[2] = -1e200;
         save();
         CHECK(etd_sampler_step_f64(s, particles, log_density, score, NULL, &stats) == ETD_ERR_NON_FINITE);
         CHECK(unchanged());
+        expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_NON_FINITE_COVARIANCE, 0);
         particles[0] = 0.5, particles[2] = -0.5;
         save();
         for (i = 0; i < 3; i++)
@@ -347,15 +408,52 @@ static void test_sinkhorn(void) {
                    etd_sinkhorn_f64(cost, SN, SP, log_a, log_b, 0.5, 0, 1.0, 50, 1e-6, f, g, &st));
     for (j = 0; j < SP; j++) log_b[j] = log(0.25);
 
-    /* Larger than the stack scratch: the hosted build takes heap scratch. */
+    /* Why each of those failed: the same arguments through etd_sinkhorn_check_f64. */
+    {
+        etd_error err;
+#define SINKHORN_DETAIL(expected, cst, n, la, eps, c, rho, iter, ff, gg, sc, len)                 \
+    do {                                                                                    \
+        memset(&err, 0x5A, sizeof err);                                                     \
+        etd_sinkhorn_check_f64((cst), (n), SP, (la), log_b, (eps), (c), (rho), (iter), 1e-6, (ff), \
+                               (gg), (sc), (len), &err);                                    \
+        CHECK(err.detail == (expected));                                                    \
+        if (err.detail != (expected)) fprintf(stderr, "  sinkhorn detail %d\n", err.detail);  \
+    } while (0)
+        SINKHORN_DETAIL(ETD_DETAIL_NONE, cost, SN, log_a, 0.5, 0, 1.0, 50, f, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_NONE, cost, SN, log_a, 0.5, 0, 1.0, 50, f, g, scratch, SN + SP);
+        SINKHORN_DETAIL(ETD_DETAIL_NULL_POINTER, NULL, SN, log_a, 0.5, 0, 1.0, 50, f, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_ZERO_SIZE, cost, 0, log_a, 0.5, 0, 1.0, 50, f, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_INVALID_EPSILON, cost, SN, log_a, 0.0, 0, 1.0, 50, f, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_UNKNOWN_COUPLING, cost, SN, log_a, 0.5, 7, 1.0, 50, f, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_INVALID_RHO, cost, SN, log_a, 0.5, 1, -1.0, 50, f, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_INVALID_MAX_ITERATIONS, cost, SN, log_a, 0.5, 0, 1.0, 0, f, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_OVERLAP, cost, SN, log_a, 0.5, 0, 1.0, 50, g, g, NULL, 0);
+        SINKHORN_DETAIL(ETD_DETAIL_MEMORY_TOO_SMALL, cost, SN, log_a, 0.5, 0, 1.0, 50, f, g, scratch,
+                        SN + SP - 1);
+        cost[5] = NAN;
+        SINKHORN_DETAIL(ETD_DETAIL_NON_FINITE_INPUT, cost, SN, log_a, 0.5, 0, 1.0, 50, f, g, NULL, 0);
+        cost[5] = 1.0;
+        CHECK(etd_sinkhorn_check_f64(cost, SN, SP, log_a, log_b, 0.5, 0, 1.0, 50, 1e-6, f, g, NULL, 0,
+                                     NULL) == ETD_OK);
+    }
+    /* Larger than the stack scratch: never the heap; caller scratch instead. */
     {
         enum { BN = 100, BP = 200 };
-        static double bc[BN * BP], ba[BN], bb[BP], bf[BN], bg[BP];
+        static double bc[BN * BP], ba[BN], bb[BP], bf[BN], bg[BP], bs[BN + BP];
+        etd_error err;
         for (i = 0; i < BN * BP; i++) bc[i] = (i % 17) * 0.1;
         for (i = 0; i < BN; i++) ba[i] = -log((double)BN);
         for (i = 0; i < BP; i++) bb[i] = -log((double)BP);
         CHECK(BN + BP > ETD_SINKHORN_STACK_SCRATCH);
-        CHECK(etd_sinkhorn_f64(bc, BN, BP, ba, bb, 0.1, 0, 1.0, 200, 1e-6, bf, bg, &st) == ETD_OK);
+        memset(&st, 0x5A, sizeof st), st0 = st;
+        CHECK(etd_sinkhorn_f64(bc, BN, BP, ba, bb, 0.1, 0, 1.0, 200, 1e-6, bf, bg, &st) ==
+              ETD_ERR_NO_SUPPORT);
+        CHECK(memcmp(&st, &st0, sizeof st) == 0);
+        CHECK(etd_sinkhorn_check_f64(bc, BN, BP, ba, bb, 0.1, 0, 1.0, 200, 1e-6, bf, bg, NULL, 0, &err) ==
+              ETD_ERR_NO_SUPPORT);
+        CHECK(err.detail == ETD_DETAIL_STACK_SCRATCH_TOO_SMALL);
+        CHECK(etd_sinkhorn_scratch_f64(bc, BN, BP, ba, bb, 0.1, 0, 1.0, 200, 1e-6, bf, bg, bs, BN + BP,
+                                       &st) == ETD_OK);
     }
     /* f32 twin. */
     {
@@ -368,10 +466,24 @@ static void test_sinkhorn(void) {
     }
 }
 
+/* Every status and detail has a static description; unknown values get one too. */
+static void test_strings(void) {
+    int32_t i, j;
+    for (i = ETD_OK; i <= ETD_ERR_PANIC; i++) {
+        CHECK(etd_status_str(i) != NULL && strstr(etd_status_str(i), "unknown") == NULL);
+        for (j = 0; j < i; j++) CHECK(strcmp(etd_status_str(i), etd_status_str(j)) != 0);
+    }
+    CHECK(strcmp(etd_status_str(-1), "unknown status") == 0);
+    CHECK(strcmp(etd_detail_str(ETD_DETAIL_NONE), "no failure") == 0);
+    CHECK(strstr(etd_detail_str(ETD_DETAIL_CALLBACK_FAILED), "callback_code") != NULL);
+    CHECK(strcmp(etd_detail_str(12345), "unknown detail") == 0);
+}
+
 int main(void) {
     char version[32];
     sprintf(version, "%u.%u.%u", ETD_VERSION_MAJOR, ETD_VERSION_MINOR, ETD_VERSION_PATCH);
     CHECK(strcmp(etd_version(), version) == 0); /* header and library match */
+    test_strings();
     test_config();
     test_step();
     test_step_f32();

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-// The layouts other tools rely on (the contract).
+// The layouts other programs rely on (a contract).
 static_assert(sizeof(etd_config) == 96, "etd_config layout");
 static_assert(offsetof(etd_config, max_iterations) == 12, "etd_config layout");
 static_assert(offsetof(etd_config, epsilon) == 16, "etd_config layout");
