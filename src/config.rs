@@ -1,6 +1,6 @@
 //! Problem shape and algorithm parameters, with the defaults of `docs/algorithm.md`.
 
-use crate::{Error, Real, SinkhornParams};
+use crate::{Error, Real, SinkhornParams, Solver};
 
 /// How many particles, proposals and dimensions a workspace is sized for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub struct Mutation<T> {
 }
 
 /// Optional preconditioning by the ensemble's own covariance (a project extension; see
-/// [`crate::precondition`]).
+/// `docs/algorithm.md`, stage 0).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Precondition<T> {
@@ -98,10 +98,13 @@ pub enum Precondition<T> {
 pub struct Config<T> {
     /// Entropic regulariser, relative to the median pairwise cost (default 0.1).
     pub epsilon: T,
-    /// Sinkhorn stops when the unenforced marginal's L1 error falls below this (default 1e-3).
+    /// Sinkhorn stops when its last column half-step moved at most this much mass (L1; default
+    /// 0.05: see `docs/performance.md` for how it was chosen).
     pub tolerance: T,
-    /// Sinkhorn iteration cap (default 50).
+    /// Sinkhorn iteration cap (default 8).
     pub max_iterations: u32,
+    /// The Sinkhorn iteration (default the stabilised scaling domain).
+    pub solver: Solver,
     /// Score step `alpha` of the proposal mean `x + alpha * clip(s, c)` (default 0.05).
     pub alpha: T,
     /// Proposal standard deviation; `None` means `sqrt(2 alpha)` (fluctuation-dissipation).
@@ -131,8 +134,9 @@ impl<T: Real> Default for Config<T> {
     fn default() -> Self {
         Config {
             epsilon: T::from_f64(0.1),
-            tolerance: T::from_f64(1e-3),
-            max_iterations: 50,
+            tolerance: T::from_f64(5e-2),
+            max_iterations: 8,
+            solver: Solver::Scaling,
             alpha: T::from_f64(0.05),
             sigma: None,
             score_clip: T::from_f64(5.0),
@@ -170,6 +174,7 @@ impl<T: Real> Config<T> {
             coupling: self.coupling,
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
+            solver: self.solver,
         }
     }
 

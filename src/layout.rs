@@ -6,6 +6,7 @@
 //! Memory holds one group per extent, in the order of [`Extent::ALL`]; inside a group the
 //! buffers follow the table's order.
 
+use crate::blocks::BLOCKS;
 use crate::Shape;
 
 /// The unit a buffer's length is measured in.
@@ -17,6 +18,9 @@ pub(crate) enum Extent {
     Pool,
     /// `P`: one value per proposal.
     Proposals,
+    /// `BLOCKS * P`: one value per proposal for every block of rows (`BLOCKS` is 1 without
+    /// the `parallel` feature).
+    Partials,
     /// `N * d`: one point per particle.
     Points,
     /// `N`: one value per particle.
@@ -31,10 +35,11 @@ pub(crate) enum Extent {
 
 impl Extent {
     /// Every extent, in memory order.
-    pub(crate) const ALL: [Extent; 8] = [
+    pub(crate) const ALL: [Extent; 9] = [
         Extent::Matrix,
         Extent::Pool,
         Extent::Proposals,
+        Extent::Partials,
         Extent::Points,
         Extent::Particles,
         Extent::Square,
@@ -48,6 +53,7 @@ impl Extent {
             Extent::Matrix => n.checked_mul(p),
             Extent::Pool => p.checked_mul(d),
             Extent::Proposals => Some(p),
+            Extent::Partials => p.checked_mul(BLOCKS),
             Extent::Points => n.checked_mul(d),
             Extent::Particles => Some(n),
             Extent::Square => d.checked_mul(d),
@@ -63,8 +69,8 @@ impl Extent {
 }
 
 /// How many buffers of each extent `table` holds, in the order of [`Extent::ALL`].
-const fn count(table: &[Extent]) -> [usize; 8] {
-    let mut counts = [0; 8];
+const fn count(table: &[Extent]) -> [usize; 9] {
+    let mut counts = [0; 9];
     let mut k = 0;
     while k < table.len() {
         counts[table[k].index()] += 1;
@@ -86,7 +92,7 @@ pub(crate) fn total_len(shape: &Shape) -> Option<usize> {
 }
 
 /// Caller memory cut into one group per extent (memory order), each `count * len` values.
-pub(crate) type Groups<'a, T> = [&'a mut [T]; 8];
+pub(crate) type Groups<'a, T> = [&'a mut [T]; 9];
 
 /// Cuts `memory` of exactly [`total_len`] values into its extent groups.
 pub(crate) fn groups<'a, T>(shape: &Shape, memory: &'a mut [T]) -> Groups<'a, T> {
@@ -125,7 +131,7 @@ macro_rules! layout {
         )*
 
         /// Buffers per extent, in the order of [`Extent::ALL`].
-        pub(crate) const COUNTS: [usize; 8] = count(&[$($(Extent::$extent,)*)*]);
+        pub(crate) const COUNTS: [usize; 9] = count(&[$($(Extent::$extent,)*)*]);
 
         /// The table's buffers over `groups` (from [`groups`] or `Etd`'s arrays).
         pub(crate) fn carve<'a, T>(shape: &Shape, groups: Groups<'a, T>) -> ($($group<'a, T>,)*) {
@@ -146,36 +152,35 @@ macro_rules! layout {
 layout! {
     /// The buffers of stages 1-7, all in the coordinates the step runs in.
     struct Stages {
-        /// Normalised cost, then the plan rows (N, P).
-        cost: Matrix,
+        /// The cost subsample of the median, then the kernel `K` of the plan
+        /// `alpha_i K_ij beta_j` (the log solver: the normalised cost, then the plan) (N, P).
+        kernel: Matrix,
         /// Proposal pool (P, d).
         proposals: Pool,
         /// Scaled column potential `v = g / eps` (P), the warm start.
         v: Proposals,
-        /// `log pi` of the proposals (P).
+        /// `log pi` of the proposals, then the column scalings `beta` (P).
         log_pi: Proposals,
         /// Normalised log-weights `log b` (P).
         log_b: Proposals,
-        /// Sinkhorn column scratch (P).
-        col_scratch: Proposals,
-        /// Proposal means (N, d).
+        /// Sinkhorn column sums, one partial per block of rows, or log-sum-exp scratch
+        /// (BLOCKS, P).
+        col_sums: Partials,
+        /// Proposal means (N, d); stage 7's proposed points.
         means: Points,
         /// Scores at the particles (N, d); the mutation reuses it for the proposals' scores.
         scores: Points,
         /// Positions after update and mutation, copied out on success (N, d).
         next: Points,
-        /// Mutation proposals (N, d).
-        mutation_proposal: Points,
         /// Scores at the current points during mutation (N, d).
         mutation_score: Points,
         /// `log a_i = -ln N` (N).
         log_a: Particles,
         /// Scaled row potential `u = f / eps` (N), the warm start.
         u: Particles,
-        /// Sinkhorn row scratch (N).
-        row_scratch: Particles,
-        /// `log pi` at the current points during mutation (N).
-        mutation_log_pi: Particles,
+        /// Row scalings `alpha` (the log solver: row scratch); stage 7's `log pi` at the
+        /// current points (N).
+        alpha: Particles,
         /// `log pi` at the mutation proposals (N).
         mutation_log_pi_proposal: Particles,
     }

@@ -9,7 +9,7 @@
 //! | 1 propose | `propose` | `M` Gaussian proposals around each (score-shifted) particle |
 //! | 2 weigh | `weights` | importance weights `b ∝ pi / q` against the pooled proposal density |
 //! | 3-4 cost, normalise | `cost` | `C = |x - y|^2 / 2`, divided by its median |
-//! | 5 couple | `sinkhorn` | log-domain entropic OT: balanced, unbalanced or gibbs |
+//! | 5 couple | `sinkhorn` | entropic OT (stabilised scaling or log-domain Sinkhorn): balanced, unbalanced or gibbs |
 //! | 6 update | `update` | categorical or barycentric move along each plan row, damped |
 //! | 7 mutate | `mutate` | optional MALA / random-walk MH steps |
 //!
@@ -21,12 +21,12 @@
 //! ## Memory
 //!
 //! Everything lives in one workspace of [`workspace_len`] scalars, dominated by the `N x P`
-//! cost matrix (`P = N*M`):
+//! kernel matrix (`P = N*M`):
 //!
 //! | N | M | d | P | f32 bytes | f64 bytes |
 //! |---|---|---|---|---|---|
-//! | 32 | 4 | 2 | 128 | 21 692 | 43 384 |
-//! | 100 | 25 | 2 | 2 500 | 1 066 860 | 2 133 720 |
+//! | 32 | 4 | 2 | 128 | 21 308 | 42 616 |
+//! | 100 | 25 | 2 | 2 500 | 1 065 660 | 2 131 320 |
 //!
 //! ## Example
 //!
@@ -67,6 +67,7 @@ macro_rules! unstable_modules {
     )*};
 }
 
+mod blocks;
 mod config;
 mod error;
 mod layout;
@@ -81,8 +82,8 @@ unstable_modules! {
     cost,
     /// The branch-free `exp` (unstable API).
     exp,
-    /// Max-shifted log-sum-exp (unstable API).
-    lse,
+    /// Vector primitives: reductions, multiply-add, log-sum-exp (unstable API).
+    vector,
     /// Stage 7 (unstable API).
     mutate,
     /// Stage 0 (unstable API).
@@ -102,7 +103,7 @@ pub use real::FastF32;
 pub use real::Real;
 pub use rng::DefaultRng;
 pub use sampler::{workspace_len, Etd, StepStats, Workspace};
-pub use sinkhorn::{sinkhorn, sinkhorn_scratch_len, SinkhornParams, SinkhornStats};
+pub use sinkhorn::{sinkhorn, sinkhorn_scratch_len, SinkhornParams, SinkhornStats, Solver};
 pub use target::{LogDensityFn, Target};
 
 /// The README's and the docs' Rust snippets, compiled and run as doc-tests.

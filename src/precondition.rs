@@ -3,7 +3,7 @@
 //! roughly isotropic target.
 //!
 //! With `Sigma = L L^T`, the step runs on `z = L^{-1} (x - mu)` against the target seen through
-//! `x = mu + L z` ([`Whitened`]): proposals `N(z + alpha clip(L^T s), sigma^2 I)` in `z` are
+//! `x = mu + L z` ([`Whitened`](crate::precondition::Whitened)): proposals `N(z + alpha clip(L^T s), sigma^2 I)` in `z` are
 //! `N(x + alpha L clip(L^T s), sigma^2 Sigma)` in `x`, the cost is the Mahalanobis cost
 //! `|L^{-1} (x_i - y_j)|^2 / 2`, and a MALA mutation is MALA preconditioned by `Sigma`.
 //! Because the Cholesky factor of `A Sigma A^T` is `A L` for a lower-triangular `A` with a

@@ -4,11 +4,11 @@
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// A floating-point scalar the kernel runs on: `f32`, `f64`, or [`FastF32`] (feature
+/// A floating-point scalar the kernel runs on: `f32`, `f64`, or `FastF32` (feature
 /// `fast-math`). The trait is sealed: the kernel's accuracy and overflow arguments are made for
 /// these types only.
 ///
-/// `exp` is the crate's branch-free, vectorisable polynomial (within 4e-16 relative of `libm`
+/// `exp` is the crate's branch-free, vectorisable polynomial (within 5e-16 relative of `libm`
 /// in `f64`, 3e-7 in `f32`); `ln` and `sqrt` come from `libm`. The kernel only ever calls `exp`
 /// on non-positive arguments (max-shifted log-sum-exp), so an approximate `exp` can never
 /// overflow it.
@@ -27,6 +27,8 @@ pub trait Real:
     + AddAssign
     + SubAssign
     + MulAssign
+    + Send
+    + Sync
     + 'static
 {
     /// 0.
@@ -95,10 +97,18 @@ pub(crate) mod sealed {
         /// `(k + 1/2) / 2^UNIFORM_BITS` for `k < 2^UNIFORM_BITS`: exact, in this type's own
         /// arithmetic (no `f64` on an `f32`-only FPU).
         fn uniform_from_bits(k: u64) -> Self;
-        /// Cosine (radians).
-        fn cos(self) -> Self;
-        /// Sine (radians).
-        fn sin(self) -> Self;
+        /// `ln` of the smallest positive normal value (-87.3 for `f32`, -708.4 for `f64`): below
+        /// it the crate's `exp` returns 0.
+        const LN_MIN_POSITIVE: f64;
+        /// `self * a + b`, one fused multiply-add when `FUSED` (callers only pass `true` where
+        /// the running CPU has the instruction: see `vector::vectorised!`).
+        fn mul_add<const FUSED: bool>(self, a: Self, b: Self) -> Self;
+        /// `e^self` (the kernel's polynomial), its steps fused when `FUSED`.
+        fn exp_with<const FUSED: bool>(self) -> Self;
+        /// `(sin 2 pi t, cos 2 pi t)` for `t = self` in `[0, 1)`.
+        fn sin_cos_turns(self) -> (Self, Self);
+        /// The bit pattern, zero-extended: for non-negative values it orders as the values do.
+        fn to_bits(self) -> u64;
     }
 }
 
@@ -110,9 +120,23 @@ pub(crate) fn is_nan_or_pos_inf<T: Real>(x: T) -> bool {
 
 /// Implements [`Real`] and its sealed half for a primitive float type from the given functions.
 macro_rules! primitive_real {
-    ($t:ty, $bits:expr, $exp:path, $ln:path, $sqrt:path, $cos:path, $sin:path, $abs:path) => {
+    ($t:ty, $bits:expr, $ln_min:expr, $exp:ident, $ln:path, $sqrt:path, $turns:path, $abs:path) => {
         impl sealed::Sealed for $t {
             const UNIFORM_BITS: u32 = $bits;
+            const LN_MIN_POSITIVE: f64 = $ln_min;
+
+            #[inline(always)]
+            fn mul_add<const FUSED: bool>(self, a: Self, b: Self) -> Self {
+                #[cfg(feature = "std")]
+                if FUSED {
+                    return <$t>::mul_add(self, a, b);
+                }
+                self * a + b
+            }
+            #[inline(always)]
+            fn exp_with<const FUSED: bool>(self) -> Self {
+                crate::exp::$exp::exp::<FUSED>(self)
+            }
 
             #[inline(always)]
             fn uniform_from_bits(k: u64) -> Self {
@@ -120,12 +144,12 @@ macro_rules! primitive_real {
                 (k as $t + 0.5) * SCALE
             }
             #[inline(always)]
-            fn cos(self) -> Self {
-                $cos(self)
+            fn sin_cos_turns(self) -> (Self, Self) {
+                $turns(self)
             }
             #[inline(always)]
-            fn sin(self) -> Self {
-                $sin(self)
+            fn to_bits(self) -> u64 {
+                <$t>::to_bits(self).into()
             }
         }
 
@@ -146,7 +170,7 @@ macro_rules! primitive_real {
             }
             #[inline(always)]
             fn exp(self) -> Self {
-                $exp(self)
+                crate::exp::$exp::exp::<false>(self)
             }
             #[inline(always)]
             fn ln(self) -> Self {
@@ -175,24 +199,77 @@ macro_rules! primitive_real {
 primitive_real!(
     f64,
     52,
-    crate::exp::exp_f64,
+    -708.396_418_532_264_1,
+    f64_exp,
     libm::log,
     libm::sqrt,
-    libm::cos,
-    libm::sin,
+    turns::f64_sin_cos,
     libm::fabs
 );
 
 primitive_real!(
     f32,
     23,
-    crate::exp::exp_f32,
+    -87.336_544_750_553_1,
+    f32_exp,
     libm::logf,
     libm::sqrtf,
-    libm::cosf,
-    libm::sinf,
+    turns::f32_sin_cos,
     libm::fabsf
 );
+
+/// Sine and cosine of a fraction of a turn, `2 pi t` for `t` in `[0, 1)`.
+mod turns {
+    /// `libm`'s, of `2 pi t`.
+    #[inline(always)]
+    pub(super) fn f64_sin_cos(t: f64) -> (f64, f64) {
+        let angle = core::f64::consts::TAU * t;
+        (libm::sin(angle), libm::cos(angle))
+    }
+
+    /// In `f32` arithmetic only: the quadrant from `4 t`, then Taylor polynomials of degree 11
+    /// (sine) and 12 (cosine) on the remaining angle in `[0, pi/2)` (truncation error below
+    /// 3e-8).
+    #[inline(always)]
+    pub(super) fn f32_sin_cos(t: f32) -> (f32, f32) {
+        let scaled = 4.0 * t;
+        // Exact: `t` is a multiple of 2^-24 below 1.
+        let quadrant = scaled as u32;
+        let x = core::f32::consts::FRAC_PI_2 * (scaled - quadrant as f32);
+        let x2 = x * x;
+        // sin x = x (1 - x^2/(2*3) (1 - x^2/(4*5) (1 - ...))), cos likewise from 1; every
+        // factor a multiplication by a constant.
+        let step = |inner: f32, k: f32| 1.0 - x2 * (1.0 / (k * (k + 1.0))) * inner;
+        let sin = x * step(step(step(step(step(1.0, 10.0), 8.0), 6.0), 4.0), 2.0);
+        let cos = step(
+            step(step(step(step(step(1.0, 11.0), 9.0), 7.0), 5.0), 3.0),
+            1.0,
+        );
+        match quadrant & 3 {
+            0 => (sin, cos),
+            1 => (cos, -sin),
+            2 => (-sin, -cos),
+            _ => (-cos, sin),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn f32_turns_match_libm() {
+            let mut worst = 0.0f64;
+            for k in 0..(1 << 16) {
+                let t = (k as f32 + 0.5) / 65536.0;
+                let (s, c) = super::f32_sin_cos(t);
+                let angle = core::f64::consts::TAU * t as f64;
+                worst = worst
+                    .max((s as f64 - libm::sin(angle)).abs())
+                    .max((c as f64 - libm::cos(angle)).abs());
+            }
+            assert!(worst < 4e-7, "largest error {worst:e}");
+        }
+    }
+}
 
 #[cfg(feature = "fast-math")]
 pub use fast::FastF32;
@@ -206,7 +283,7 @@ mod fast {
 
     /// An `f32` whose `exp` and `ln` are `micromath`'s bit-trick approximations (feature
     /// `fast-math`): relative error about 2e-3 for `exp` on [-30, 0], absolute error about 6e-5
-    /// for `ln` on [1, 1e4] and up to 0.12 near 1e-5. Everything else is plain `f32`.
+    /// for `ln` on [1e-7, 1e4]. Everything else is plain `f32`.
     ///
     /// It is a separate type, chosen explicitly per sampler (`Etd<FastF32, ..>`), so enabling
     /// the feature changes nothing for code that uses `f32`. Measured on a Cortex-M4F it is
@@ -269,18 +346,29 @@ mod fast {
 
     impl sealed::Sealed for FastF32 {
         const UNIFORM_BITS: u32 = <f32 as sealed::Sealed>::UNIFORM_BITS;
+        const LN_MIN_POSITIVE: f64 = <f32 as sealed::Sealed>::LN_MIN_POSITIVE;
+
+        #[inline(always)]
+        fn mul_add<const FUSED: bool>(self, a: Self, b: Self) -> Self {
+            FastF32(sealed::Sealed::mul_add::<FUSED>(self.0, a.0, b.0))
+        }
+        #[inline(always)]
+        fn exp_with<const FUSED: bool>(self) -> Self {
+            Real::exp(self)
+        }
 
         #[inline(always)]
         fn uniform_from_bits(k: u64) -> Self {
             FastF32(f32::uniform_from_bits(k))
         }
         #[inline(always)]
-        fn cos(self) -> Self {
-            FastF32(sealed::Sealed::cos(self.0))
+        fn sin_cos_turns(self) -> (Self, Self) {
+            let (sin, cos) = sealed::Sealed::sin_cos_turns(self.0);
+            (FastF32(sin), FastF32(cos))
         }
         #[inline(always)]
-        fn sin(self) -> Self {
-            FastF32(sealed::Sealed::sin(self.0))
+        fn to_bits(self) -> u64 {
+            sealed::Sealed::to_bits(self.0)
         }
     }
 
@@ -306,14 +394,18 @@ mod fast {
             let y = F32Ext::exp(x.max(EXP_FLOOR)).max(0.0);
             FastF32(if x < EXP_FLOOR { 0.0 } else { y })
         }
-        /// Approximate natural logarithm (`-inf` at 0, as the exact one).
+        /// Approximate natural logarithm (`-inf` at 0, as the exact one). `micromath`'s `ln`
+        /// is accurate above 1 but off by up to 0.12 below it, so `ln x = -ln(1/x)` there.
         #[inline(always)]
         fn ln(self) -> Self {
-            if self.0 == 0.0 {
-                FastF32(f32::NEG_INFINITY)
+            let x = self.0;
+            FastF32(if x == 0.0 {
+                f32::NEG_INFINITY
+            } else if x < 1.0 {
+                -F32Ext::ln(1.0 / x)
             } else {
-                FastF32(F32Ext::ln(self.0))
-            }
+                F32Ext::ln(x)
+            })
         }
         #[inline(always)]
         fn sqrt(self) -> Self {

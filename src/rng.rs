@@ -9,33 +9,41 @@ use rand_core::Rng;
 /// The default generator: PCG32 (`rand_pcg::Pcg32`), small, fast and reproducible.
 pub type DefaultRng = rand_pcg::Pcg32;
 
-/// A uniform draw in the open interval (0, 1), with [`Real::UNIFORM_BITS`] random bits.
+/// A uniform draw in the open interval (0, 1) with the mantissa's width of random bits (23 for
+/// `f32`, from one 32-bit draw; 52 for `f64`, from one 64-bit draw).
 #[inline]
 pub fn uniform<T: Real, R: Rng + ?Sized>(rng: &mut R) -> T {
     // (k + 0.5) / 2^bits lies strictly inside (0, 1) and is exact in T.
-    T::uniform_from_bits(rng.next_u64() >> (64 - T::UNIFORM_BITS))
+    let k = if T::UNIFORM_BITS <= 32 {
+        u64::from(rng.next_u32() >> (32 - T::UNIFORM_BITS))
+    } else {
+        rng.next_u64() >> (64 - T::UNIFORM_BITS)
+    };
+    T::uniform_from_bits(k)
 }
 
-/// Fills `out` with independent standard normal draws (Box-Muller, both outputs used).
+/// Fills `out` with independent standard normal draws (Box-Muller, both outputs used): for
+/// each pair, radius `sqrt(-2 ln u1)` and angle `2 pi u2`, with the sine and cosine in the
+/// scalar's own arithmetic (an `f32` build never uses `f64`). Exactly two uniforms per pair,
+/// with no rejection loop, so the work and the generator's advance are fixed by `out.len()`.
 pub fn fill_normal<T: Real, R: Rng + ?Sized>(rng: &mut R, out: &mut [T]) {
-    let two_pi = T::from_f64(core::f64::consts::TAU);
-    let minus_two = T::from_f64(-2.0);
     let mut pairs = out.chunks_exact_mut(2);
     for pair in &mut pairs {
-        let (r, theta) = polar(rng, minus_two, two_pi);
-        pair[0] = r * theta.cos();
-        pair[1] = r * theta.sin();
+        let (z0, z1) = normal_pair(rng);
+        pair[0] = z0;
+        pair[1] = z1;
     }
     if let [last] = pairs.into_remainder() {
-        let (r, theta) = polar(rng, minus_two, two_pi);
-        *last = r * theta.cos();
+        *last = normal_pair(rng).0;
     }
 }
 
-/// Radius `sqrt(-2 ln u1)` and angle `2 pi u2` of one Box-Muller pair.
+/// One Box-Muller pair `r (cos 2 pi u2, sin 2 pi u2)`, `r = sqrt(-2 ln u1)`.
 #[inline]
-fn polar<T: Real, R: Rng + ?Sized>(rng: &mut R, minus_two: T, two_pi: T) -> (T, T) {
+fn normal_pair<T: Real, R: Rng + ?Sized>(rng: &mut R) -> (T, T) {
     let u1: T = uniform(rng);
     let u2: T = uniform(rng);
-    ((minus_two * u1.ln()).sqrt(), two_pi * u2)
+    let r = (T::from_f64(-2.0) * u1.ln()).sqrt();
+    let (sin, cos) = u2.sin_cos_turns();
+    (r * cos, r * sin)
 }

@@ -5,13 +5,14 @@
 //! - [`Etd`]: a const-generic owner whose buffers live inline, usable as a `static` on a
 //!   microcontroller; it lends its arrays to the same [`Workspace`] each step.
 
-use crate::cost::normalised_cost;
+use crate::blocks::BLOCKS;
+use crate::cost::cost_scale;
 use crate::error::check_len;
 use crate::layout::{self, count_of, Extent, Preconditioner, Stages};
 use crate::mutate::{mutate, MutationBuffers};
 use crate::propose::propose;
 use crate::real::is_nan_or_pos_inf;
-use crate::sinkhorn::{solve, SinkhornStats};
+use crate::sinkhorn::{couple, Kernel, Points, SinkhornStats};
 use crate::target::{eval_log_density, eval_score, Erased};
 use crate::update::update;
 use crate::weights::log_weights;
@@ -37,15 +38,16 @@ pub struct StepStats<T> {
 
 /// Values of caller memory a [`Workspace`] of this shape needs, `None` if a size is zero or it
 /// overflows. It is the sum, over the buffers of the workspace's layout table, of their
-/// lengths: with `P = N M`, `N P + P (d + 4) + N (6 d + 5) + 2 d^2 + 3 d + 1`, so the `N x P`
-/// cost matrix dominates.
+/// lengths: with `P = N M`, `N P + P (d + 3 + B) + N (5 d + 4) + 2 d^2 + 3 d + 1`, so the
+/// `N x P` kernel dominates; `B` = 1, or 8 with the `parallel` feature (one partial column sum
+/// per block of rows). The figures below are without `parallel`.
 ///
 /// ```
 /// use entropic_transport::{workspace_len, Shape};
-/// // The microcontroller example: N = 32, M = 4, d = 2 in f32 is 21 692 bytes.
-/// assert_eq!(workspace_len(&Shape::new(32, 4, 2)), Some(5423));
+/// // The microcontroller example: N = 32, M = 4, d = 2 in f32 is 21 308 bytes.
+/// assert_eq!(workspace_len(&Shape::new(32, 4, 2)), Some(5327));
 /// // The authors' default size: N = 100, M = 25, d = 2.
-/// assert_eq!(workspace_len(&Shape::new(100, 25, 2)), Some(266_715));
+/// assert_eq!(workspace_len(&Shape::new(100, 25, 2)), Some(266_415));
 /// assert_eq!(workspace_len(&Shape::new(0, 4, 2)), None);
 /// ```
 pub fn workspace_len(shape: &Shape) -> Option<usize> {
@@ -214,32 +216,41 @@ impl<T: Real> Stages<'_, T> {
             sigma,
             config.truncate_weights,
             self.log_b,
-            self.row_scratch,
+            self.kernel,
+            self.col_sums,
         )?;
-        // 3-4. Cost, normalised by its median.
-        let cost_scale = normalised_cost(particles, self.proposals, d, self.cost)?;
+        // 3-4. Cost scale: the median cost (the costs themselves are formed where needed).
+        let cost_scale = cost_scale(particles, self.proposals, d, self.kernel)?;
         // 5. Couple.
         if !config.warm_start {
             self.reset_potentials();
         }
-        let params = config.sinkhorn_params();
-        let inv_eps = T::ONE / config.epsilon;
-        let sinkhorn = solve(
-            self.cost,
-            inv_eps,
+        let points = Points {
+            particles,
+            proposals: self.proposals,
+            dim: d,
+            inv_scale: T::ONE / cost_scale,
+        };
+        let kernel = Kernel {
+            matrix: self.kernel,
+            alpha: self.alpha,
+            beta: self.log_pi,
+            col: self.col_sums,
+        };
+        let sinkhorn = couple(
+            &points,
+            T::ONE / config.epsilon,
             self.log_a,
             self.log_b,
-            &params,
+            &config.sinkhorn_params(),
             self.u,
             self.v,
-            self.row_scratch,
-            self.col_scratch,
+            kernel,
         );
         // 6. Update.
         let coupling_ess = update(
-            self.cost,
-            inv_eps,
-            self.v,
+            self.kernel,
+            self.log_pi,
             self.proposals,
             particles,
             d,
@@ -251,10 +262,10 @@ impl<T: Real> Stages<'_, T> {
         // 7. Mutate.
         let acceptance_rate = if config.mutation.steps > 0 {
             let buffers = MutationBuffers {
-                proposal: self.mutation_proposal,
+                proposal: self.means,
                 score: self.mutation_score,
                 score_proposal: self.scores,
-                log_pi: self.mutation_log_pi,
+                log_pi: self.alpha,
                 log_pi_proposal: self.mutation_log_pi_proposal,
             };
             mutate(self.next, d, &config.mutation, target, buffers, rng)?
@@ -280,6 +291,7 @@ pub struct Etd<T, const N: usize, const P: usize, const D: usize> {
     matrices: [[[T; P]; N]; count_of(Extent::Matrix)],
     pools: [[[T; D]; P]; count_of(Extent::Pool)],
     proposals: [[T; P]; count_of(Extent::Proposals)],
+    partials: [[[T; P]; BLOCKS]; count_of(Extent::Partials)],
     points: [[[T; D]; N]; count_of(Extent::Points)],
     particles: [[T; N]; count_of(Extent::Particles)],
     squares: [[[T; D]; D]; count_of(Extent::Square)],
@@ -298,6 +310,7 @@ impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
             matrices: [[[T::ZERO; P]; N]; count_of(Extent::Matrix)],
             pools: [[[T::ZERO; D]; P]; count_of(Extent::Pool)],
             proposals: [[T::ZERO; P]; count_of(Extent::Proposals)],
+            partials: [[[T::ZERO; P]; BLOCKS]; count_of(Extent::Partials)],
             points: [[[T::ZERO; D]; N]; count_of(Extent::Points)],
             particles: [[T::ZERO; N]; count_of(Extent::Particles)],
             squares: [[[T::ZERO; D]; D]; count_of(Extent::Square)],
@@ -319,6 +332,7 @@ impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
                 self.matrices.as_flattened_mut().as_flattened_mut(),
                 self.pools.as_flattened_mut().as_flattened_mut(),
                 self.proposals.as_flattened_mut(),
+                self.partials.as_flattened_mut().as_flattened_mut(),
                 self.points.as_flattened_mut().as_flattened_mut(),
                 self.particles.as_flattened_mut(),
                 self.squares.as_flattened_mut().as_flattened_mut(),

@@ -1,23 +1,40 @@
 //! Stage 6, update: each particle moves along its row of the transport plan.
 
-use crate::lse::{max, sum};
+use crate::vector::{dot, vectorised, LANES};
 use crate::rng::uniform;
 use crate::{Real, Update};
 use rand_core::Rng;
 
-/// Moves every particle by its row-normalised plan `p_i(j) = P_ij / sum_j P_ij` and returns the
-/// mean coupling ESS `mean_i 1 / sum_j p_i(j)^2`.
+/// Moves every particle by its row-normalised plan `p_i(j) = K_ij beta_j / sum_j K_ij beta_j`
+/// and returns the mean coupling ESS `mean_i 1 / sum_j p_i(j)^2`.
 ///
-/// The row of the plan is `exp(v_j - k C_ij)` up to the row's own factor, so `u` is not needed.
-/// Categorical: `x_new` is the first `y_j` whose cumulative row probability reaches `u ~ U(0,1)`.
-/// Barycentric: `x_new = sum_j p_i(j) y_j`. Then `next_i = (1 - eta) x_i + eta x_new`.
-/// Shapes: `cost` (N, P) normalised cost, overwritten by the unnormalised plan rows; `v` (P);
-/// `proposals` (P, d); `particles`, `next` (N, d).
+/// Categorical: `x_new` is the first `y_j` whose cumulative row probability reaches
+/// `u ~ U(0, 1)`. Barycentric: `x_new = sum_j p_i(j) y_j`. Then
+/// `next_i = (1 - eta) x_i + eta x_new`.
+/// Shapes: `kernel` (N, P), `beta` (P), `proposals` (P, d), `particles`, `next` (N, d).
 #[allow(clippy::too_many_arguments)]
 pub fn update<T: Real, R: Rng + ?Sized>(
-    cost: &mut [T],
-    k: T,
-    v: &[T],
+    kernel: &[T],
+    beta: &[T],
+    proposals: &[T],
+    particles: &[T],
+    dim: usize,
+    rule: Update,
+    damping: T,
+    next: &mut [T],
+    rng: &mut R,
+) -> T {
+    vectorised!(FUSED => rows::<T, R, FUSED>(
+        kernel, beta, proposals, particles, dim, rule, damping, next, rng
+    ))
+}
+
+/// [`update`], compiled for the vector unit the caller chose.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn rows<T: Real, R: Rng + ?Sized, const FUSED: bool>(
+    kernel: &[T],
+    beta: &[T],
     proposals: &[T],
     particles: &[T],
     dim: usize,
@@ -27,22 +44,22 @@ pub fn update<T: Real, R: Rng + ?Sized>(
     rng: &mut R,
 ) -> T {
     let mut ess_sum = T::ZERO;
-    let rows = cost.chunks_exact_mut(v.len());
-    for ((row, x), x_next) in rows
+    for ((row, x), x_next) in kernel
+        .chunks_exact(beta.len())
         .zip(particles.chunks_exact(dim))
         .zip(next.chunks_exact_mut(dim))
     {
-        let total = plan_row(row, k, v);
-        let sum_sq = row.iter().fold(T::ZERO, |acc, &w| acc + w * w);
+        let (total, sum_sq) = moments::<T, FUSED>(row, beta);
         ess_sum += total * total / sum_sq;
         match rule {
             Update::Categorical => {
-                let j = categorical(row, uniform::<T, R>(rng) * total);
+                let j = categorical::<T, FUSED>(row, beta, uniform::<T, R>(rng) * total);
                 x_next.copy_from_slice(&proposals[j * dim..][..dim]);
             }
             Update::Barycentric => {
                 x_next.fill(T::ZERO);
-                for (&w, y) in row.iter().zip(proposals.chunks_exact(dim)) {
+                for ((&k, &b), y) in row.iter().zip(beta).zip(proposals.chunks_exact(dim)) {
+                    let w = k * b;
                     for (o, &y_k) in x_next.iter_mut().zip(y) {
                         *o += w * y_k;
                     }
@@ -60,34 +77,59 @@ pub fn update<T: Real, R: Rng + ?Sized>(
     ess_sum / T::from_usize(particles.len() / dim)
 }
 
-/// Overwrites a cost row with `w_j = exp(v_j - k c_j - max)` (largest entry 1) and returns
-/// `sum_j w_j` (at least 1).
-#[inline]
-fn plan_row<T: Real>(row: &mut [T], k: T, v: &[T]) -> T {
-    for (w, &v_j) in row.iter_mut().zip(v) {
-        *w = v_j - k * *w;
+/// `(sum_j w_j, sum_j w_j^2)` of the row weights `w_j = k_j b_j`, in [`LANES`] accumulators.
+#[inline(always)]
+fn moments<T: Real, const FUSED: bool>(kernel: &[T], beta: &[T]) -> (T, T) {
+    let (mut sum, mut sq) = ([T::ZERO; LANES], [T::ZERO; LANES]);
+    let (ks, bs) = (kernel.chunks_exact(LANES), beta.chunks_exact(LANES));
+    let (k_tail, b_tail) = (ks.remainder(), bs.remainder());
+    for (kc, bc) in ks.zip(bs) {
+        for (((s, q), &k), &b) in sum.iter_mut().zip(sq.iter_mut()).zip(kc).zip(bc) {
+            let w = k * b;
+            *s += w;
+            *q = w.mul_add::<FUSED>(w, *q);
+        }
     }
-    let max = max(row);
-    for w in row.iter_mut() {
-        *w = (*w - max).exp();
-    }
-    sum(row)
+    let head = (sum.iter().fold(T::ZERO, |a, &s| a + s), sq.iter().fold(T::ZERO, |a, &q| a + q));
+    k_tail.iter().zip(b_tail).fold(head, |(s, q), (&k, &b)| {
+        let w = k * b;
+        (s + w, w.mul_add::<FUSED>(w, q))
+    })
 }
 
-/// Index of the first weight whose running sum reaches `target`; rounding can leave the running
-/// sum just short of `target` at the end, so the last positive weight is the fallback.
-#[inline]
-fn categorical<T: Real>(weights: &[T], target: T) -> usize {
+/// Entries per block of the categorical search.
+const BLOCK: usize = 64;
+
+/// Index of the first weight `w_j = k_j b_j` whose running sum reaches `target`. The running sum
+/// advances a block of [`BLOCK`] weights at a time (each block summed as a vector) and only the
+/// block where it crosses `target` is scanned entry by entry. Rounding can leave the running sum
+/// just short of `target` at the end, so the last positive weight is the fallback. A zero
+/// weight is never chosen.
+#[inline(always)]
+fn categorical<T: Real, const FUSED: bool>(kernel: &[T], beta: &[T], target: T) -> usize {
     let mut cumulative = T::ZERO;
-    let mut last_positive = 0;
-    for (j, &w) in weights.iter().enumerate() {
-        if w > T::ZERO {
-            cumulative += w;
-            last_positive = j;
-            if cumulative >= target {
-                return j;
+    for (start, (kb, bb)) in (0..)
+        .step_by(BLOCK)
+        .zip(kernel.chunks(BLOCK).zip(beta.chunks(BLOCK)))
+    {
+        let block = dot::<T, FUSED>(kb, bb);
+        if cumulative + block < target {
+            cumulative += block;
+            continue;
+        }
+        for (j, (&k, &b)) in kb.iter().zip(bb).enumerate() {
+            let w = k * b;
+            if w > T::ZERO {
+                cumulative += w;
+                if cumulative >= target {
+                    return start + j;
+                }
             }
         }
     }
-    last_positive
+    kernel
+        .iter()
+        .zip(beta)
+        .rposition(|(&k, &b)| k * b > T::ZERO)
+        .unwrap_or(0)
 }

@@ -1,6 +1,8 @@
 //! Stage 2, weigh: importance-corrected proposal weights `b_j ∝ pi(y_j) / q(y_j)`.
 
-use crate::lse::{log_sum_exp_in_place, max};
+use crate::blocks::{for_blocks, sum_partials, Partials, Rows, RowsRef};
+use crate::cost::{half_sq_dist, half_sq_dists};
+use crate::vector::{larger, max, vectorised};
 use crate::{Error, Real};
 
 /// How far below the largest finite log-weight the others are floored.
@@ -14,7 +16,8 @@ const LOG_WEIGHT_FLOOR: f64 = 30.0;
 /// `max - 30`; a proposal with `log pi = -inf` keeps weight exactly 0. With `truncate`, weights
 /// are then capped at `sqrt(P)` times their mean (truncated importance sampling, Ionides 2008)
 /// and renormalised, so no single proposal can claim more than `1/sqrt(P)` of the mass.
-/// Shapes: `means` (N, d), `proposals` (P, d), `log_pi`, `log_b` (P); `row` (N) is scratch.
+/// Shapes: `means` (N, d), `proposals` (P, d) drawn `P / N` per mean in order, `log_pi`,
+/// `log_b` (P); `matrix` (N, P) and `partials` (`BLOCKS`, P) are scratch.
 #[allow(clippy::too_many_arguments)]
 pub fn log_weights<T: Real>(
     means: &[T],
@@ -24,27 +27,16 @@ pub fn log_weights<T: Real>(
     sigma: T,
     truncate: bool,
     log_b: &mut [T],
-    row: &mut [T],
+    matrix: &mut [T],
+    partials: &mut [T],
 ) -> Result<T, Error> {
-    let inv_two_var = T::ONE / (T::from_f64(2.0) * sigma * sigma);
-    for ((y, &lp), lb) in proposals
-        .chunks_exact(dim)
-        .zip(log_pi)
-        .zip(log_b.iter_mut())
-    {
-        for (r, m) in row.iter_mut().zip(means.chunks_exact(dim)) {
-            let sq = y
-                .iter()
-                .zip(m)
-                .fold(T::ZERO, |acc, (&y_k, &m_k)| acc + (y_k - m_k) * (y_k - m_k));
-            *r = -sq * inv_two_var;
-        }
-        let log_q = log_sum_exp_in_place(row);
-        if !log_q.is_finite() {
-            // Only reachable when a squared distance overflows the type.
-            return Err(Error::NonFiniteCost);
-        }
-        *lb = lp - log_q; // -inf (zero density) stays -inf
+    let inv_var = T::ONE / (sigma * sigma);
+    if !log_proposal_density(means, proposals, dim, inv_var, log_b, matrix, partials) {
+        // Only reachable when a squared distance overflows the type.
+        return Err(Error::NonFiniteCost);
+    }
+    for (lb, &lp) in log_b.iter_mut().zip(log_pi) {
+        *lb = lp - *lb; // -inf (zero density) stays -inf
     }
     let max = max(log_b);
     if max == T::NEG_INFINITY {
@@ -69,6 +61,107 @@ pub fn log_weights<T: Real>(
     Ok(T::ONE / sum_sq)
 }
 
+/// `ln G`: how far the shift of a column may sit below its exponents' upper bound 0. Half the
+/// type's exponent range, so `N` terms of at most `G` cannot overflow.
+fn ln_guard<T: Real>() -> T {
+    T::from_f64(-0.5 * T::LN_MIN_POSITIVE)
+}
+
+/// Writes `log q(y_j) = LSE_i(e_ij)`, `e_ij = -|y_j - m_i|^2 / (2 sigma^2)` (`inv_var =
+/// 1 / sigma^2`), into `log_q` (P); `false` if one is not finite.
+///
+/// One pass over the means, with no matrix stored: every column is shifted by its exponent at
+/// its own mean, `s_j = max(e_{parent(j), j}, -ln G)`, so its sum has a term `exp(e - s_j) = 1`
+/// (or at least `1/G`) and no term above `G`. A column whose sum still falls below `1/G` (a
+/// proposal more than `2 ln G` from its own mean in exponent units) is summed again exactly,
+/// with its own maximum. Rows run in blocks ([`for_blocks`]), each on the first row of its part
+/// of `matrix` (N, P), adding into its own partial of `partials` (`BLOCKS`, P).
+fn log_proposal_density<T: Real>(
+    means: &[T],
+    proposals: &[T],
+    dim: usize,
+    inv_var: T,
+    log_q: &mut [T],
+    matrix: &mut [T],
+    partials: &mut [T],
+) -> bool {
+    let p = log_q.len();
+    let per_mean = p / (means.len() / dim).max(1);
+    let guard = ln_guard::<T>();
+    for (j, (s, y)) in log_q.iter_mut().zip(proposals.chunks_exact(dim)).enumerate() {
+        let parent = &means[(j / per_mean) * dim..][..dim];
+        *s = (-inv_var * half_sq_dist(parent, y)).max(-guard);
+    }
+    let shift = &*log_q;
+    let data = (
+        Rows {
+            data: matrix,
+            width: p,
+        },
+        RowsRef {
+            data: means,
+            width: dim,
+        },
+        Partials {
+            data: &mut *partials,
+            width: p,
+        },
+    );
+    for_blocks(
+        means.len() / dim,
+        data,
+        &|_, _, (buffer, means, part)| {
+            let Some(buffer) = buffer.data.get_mut(..p) else {
+                return; // an empty block
+            };
+            vectorised!(FUSED => shifted_sums::<T, FUSED>(
+                means.data, proposals, dim, inv_var, shift, buffer, part.first()
+            ))
+        },
+        &|(), ()| (),
+    );
+    sum_partials(partials, p);
+    let floor = (-guard).exp();
+    let mut finite = true;
+    for (j, (lq, &sum)) in log_q.iter_mut().zip(partials.iter()).enumerate() {
+        *lq = if sum >= floor {
+            *lq + sum.ln()
+        } else {
+            exact_log_density(means, &proposals[j * dim..][..dim], inv_var)
+        };
+        finite &= lq.is_finite();
+    }
+    finite
+}
+
+/// For every mean (row) of `means` (rows, d): its exponents against all proposals into
+/// `buffer` (P), then `sums_j += exp(e_ij - shift_j)`; `sums` (P) starts from 0.
+#[inline(always)]
+fn shifted_sums<T: Real, const FUSED: bool>(
+    means: &[T],
+    proposals: &[T],
+    dim: usize,
+    inv_var: T,
+    shift: &[T],
+    buffer: &mut [T],
+    sums: &mut [T],
+) {
+    sums.fill(T::ZERO);
+    for m in means.chunks_exact(dim) {
+        half_sq_dists(m, proposals, buffer);
+        for ((sum, &e), &s) in sums.iter_mut().zip(buffer.iter()).zip(shift) {
+            *sum += (-inv_var).mul_add::<FUSED>(e, -s).exp_with::<FUSED>();
+        }
+    }
+}
+
+/// `LSE_i(-|y - m_i|^2 / (2 sigma^2))` for one proposal `y` (d), shifted by its own maximum.
+fn exact_log_density<T: Real>(means: &[T], y: &[T], inv_var: T) -> T {
+    let exponents = || means.chunks_exact(y.len()).map(|m| -inv_var * half_sq_dist(m, y));
+    let max = exponents().fold(T::NEG_INFINITY, larger);
+    max + exponents().fold(T::ZERO, |acc, e| acc + (e - max).exp()).ln()
+}
+
 /// Shifts `log_b` so that `logsumexp(log_b) = 0`, given an upper bound `max` of its entries
 /// that is attained or close (so the sum of `exp(lb - max)` neither overflows nor underflows).
 fn normalise<T: Real>(log_b: &mut [T], max: T) {
@@ -85,13 +178,14 @@ fn normalise<T: Real>(log_b: &mut [T], max: T) {
 mod tests {
     extern crate std;
     use super::*;
+    use crate::blocks::BLOCKS;
 
     /// 100 proposals at one mean (so `q` is constant): the weights follow `pi` alone.
     fn weights(log_pi: &[f64], truncate: bool) -> (std::vec::Vec<f64>, f64) {
         let p = log_pi.len();
         let proposals = std::vec![0.0; p];
         let mut log_b = std::vec![0.0; p];
-        let mut row = [0.0];
+        let (mut matrix, mut col) = (std::vec![0.0; p], std::vec![0.0; p * BLOCKS]);
         let ess = log_weights(
             &[0.0],
             &proposals,
@@ -100,7 +194,8 @@ mod tests {
             1.0,
             truncate,
             &mut log_b,
-            &mut row,
+            &mut matrix,
+            &mut col,
         )
         .unwrap();
         (log_b.iter().map(|lb| lb.exp()).collect(), ess)

@@ -2,7 +2,7 @@
 
 use entropic_transport::{
     sinkhorn, sinkhorn_scratch_len, workspace_len, Config, Coupling, DefaultRng, Error, Mutation,
-    Shape, SinkhornParams, Target, Workspace,
+    Shape, SinkhornParams, Solver, Target, Workspace,
 };
 use rand_core::SeedableRng;
 
@@ -257,10 +257,11 @@ fn workspace_and_sinkhorn_buffers_are_checked() {
         coupling: Coupling::Balanced,
         max_iterations: 10,
         tolerance: 1e-6,
+        solver: Solver::Log,
     };
     let mut f = vec![0.5; n];
     let mut g = vec![0.25; p];
-    let mut scratch = vec![0.0; sinkhorn_scratch_len(n, p)];
+    let mut scratch = vec![0.0; sinkhorn_scratch_len(n, p, Solver::Log)];
     let mut solve =
         |cost: &[f64], la: &[f64], lb: &[f64], params: &SinkhornParams<f64>, scratch_len: usize| {
             let (f0, g0) = (f.clone(), g.clone());
@@ -278,7 +279,7 @@ fn workspace_and_sinkhorn_buffers_are_checked() {
             }
             r.err()
         };
-    let full = sinkhorn_scratch_len(n, p);
+    let full = sinkhorn_scratch_len(n, p, Solver::Log);
     assert_eq!(
         solve(&cost[..11], &log_a, &log_b, &params, full),
         Some(Error::BufferLength {

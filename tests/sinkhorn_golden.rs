@@ -5,13 +5,13 @@
 //! `log_a`, `log_b` and reference potentials `f`, `g` in cost units; the reference plan is
 //! `P_ij = exp((f_i + g_j - C_ij) / eps)` with `C_ij = 0.5 |x_i - y_j|^2`, rebuilt here in f64.
 //!
-//! Every problem is solved from `f = g = 0` in f64 and in f32 and the plans are compared in
-//! relative Frobenius norm. The f32 plan is rebuilt in f64 arithmetic from the solver's own f32
+//! Every problem is solved from `f = g = 0` by both solvers (log and scaling domain), in f64
+//! and in f32, and the plans are compared in relative Frobenius norm. The f32 plan is rebuilt in f64 arithmetic from the solver's own f32
 //! inputs (cost, epsilon) and f32 outputs (potentials), so the error measures the solver, not the
 //! final `exp`. Run with `cargo test --test sinkhorn_golden -- --nocapture` to see the table.
 
 use entropic_transport::{
-    sinkhorn, sinkhorn_scratch_len, Coupling, Real, SinkhornParams, SinkhornStats,
+    sinkhorn, sinkhorn_scratch_len, Coupling, Real, SinkhornParams, SinkhornStats, Solver,
 };
 use std::time::Instant;
 
@@ -219,6 +219,7 @@ fn solve_in<T: Real>(
     pr: &Problem,
     cost64: &[f64],
     p_ref: &[f64],
+    solver: Solver,
     tolerance: f64,
     max_iterations: u32,
 ) -> Result<Outcome, String> {
@@ -230,10 +231,11 @@ fn solve_in<T: Real>(
         coupling: coupling_of::<T>(pr),
         max_iterations,
         tolerance: T::from_f64(tolerance),
+        solver,
     };
     let mut f = vec![T::from_f64(0.0); pr.n];
     let mut g = vec![T::from_f64(0.0); pr.p];
-    let mut scratch = vec![T::from_f64(0.0); sinkhorn_scratch_len(pr.n, pr.p)];
+    let mut scratch = vec![T::from_f64(0.0); sinkhorn_scratch_len(pr.n, pr.p, solver)];
     let t0 = Instant::now();
     let stats = sinkhorn(&cost, &log_a, &log_b, &params, &mut f, &mut g, &mut scratch)
         .map_err(|e| format!("sinkhorn returned Err({e:?})"))?;
@@ -250,6 +252,7 @@ fn solve_in<T: Real>(
             iterations: stats.iterations,
             converged: stats.converged,
             marginal_error: stats.marginal_error.to_f64(),
+            absorptions: stats.absorptions,
         },
         millis,
     })
@@ -283,6 +286,63 @@ fn check_reference(pr: &Problem, p_ref: &[f64]) -> Result<(), String> {
     Ok(())
 }
 
+/// Solves `pr` with `solver` in f64 and f32, prints a table row, and records what failed.
+fn check_problem(pr: &Problem, solver: Solver, failures: &mut Vec<String>) {
+    let name = format!("{} [{solver:?}]", pr.name);
+    let cost = cost_matrix(pr);
+    let p_ref = plan(&pr.f, &pr.g, &cost, pr.eps);
+    if let Err(e) = check_reference(pr, &p_ref) {
+        failures.push(format!("{name} [reference]: {e}"));
+        return;
+    }
+    let cap64 = iteration_cap(MAX_ITER_F64, 5_000, 500_000_000, pr.n, pr.p);
+    let cap32 = iteration_cap(MAX_ITER_F32, 2_000, 200_000_000, pr.n, pr.p);
+    let r64 = solve_in::<f64>(pr, &cost, &p_ref, solver, SOLVER_TOL_F64, cap64);
+    let r32 = solve_in::<f32>(pr, &cost, &p_ref, solver, SOLVER_TOL_F32, cap32);
+    let cols = |r: &Result<Outcome, String>| match r {
+        Ok(o) => format!(
+            "{:>9.2e} {:>6} {:>9.2e} {:>8.1}{}",
+            o.error,
+            o.stats.iterations,
+            o.stats.marginal_error,
+            o.millis,
+            if o.stats.converged { " " } else { "*" }
+        ),
+        Err(_) => format!("{:>37}", "ERROR"),
+    };
+    println!(
+        "{:<34} {:>4} {:>5} {:>5} {:>4} | {}| {}",
+        pr.name,
+        pr.n,
+        pr.p,
+        pr.eps,
+        pr.rho,
+        cols(&r64),
+        cols(&r32)
+    );
+    for (prec, r, tol) in [("f64", &r64, TOL_PLAN_F64), ("f32", &r32, TOL_PLAN_F32)] {
+        match r {
+            Err(e) => failures.push(format!("{name} [{prec}]: {e}")),
+            Ok(o) => {
+                if o.error.is_nan() || o.error > tol {
+                    failures.push(format!(
+                        "{name} [{prec}]: plan relative Frobenius error {:.3e} > {tol:e} \
+                         ({} iterations, marginal error {:.3e}, converged {})",
+                        o.error, o.stats.iterations, o.stats.marginal_error, o.stats.converged
+                    ));
+                }
+                if prec == "f64" && pr.coupling != "gibbs" && !o.stats.converged {
+                    failures.push(format!(
+                        "{name} [f64]: not converged after {} iterations (marginal error {:.3e}, \
+                         tolerance {SOLVER_TOL_F64:e})",
+                        o.stats.iterations, o.stats.marginal_error
+                    ));
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn sinkhorn_matches_pot_golden_data() {
     let problems = parse(DATA);
@@ -299,81 +359,27 @@ fn sinkhorn_matches_pot_golden_data() {
     }
 
     let mut failures: Vec<String> = Vec::new();
-    println!(
-        "{:<34} {:>4} {:>5} {:>5} {:>4} | {:>9} {:>6} {:>9} {:>8} | {:>9} {:>6} {:>9} {:>8}",
-        "problem",
-        "n",
-        "p",
-        "eps",
-        "rho",
-        "err f64",
-        "iters",
-        "marg f64",
-        "ms",
-        "err f32",
-        "iters",
-        "marg f32",
-        "ms"
-    );
     let total = Instant::now();
-    for pr in &problems {
-        let cost = cost_matrix(pr);
-        let p_ref = plan(&pr.f, &pr.g, &cost, pr.eps);
-        if let Err(e) = check_reference(pr, &p_ref) {
-            failures.push(format!("{} [reference]: {e}", pr.name));
-            continue;
-        }
-        let cap64 = iteration_cap(MAX_ITER_F64, 5_000, 500_000_000, pr.n, pr.p);
-        let cap32 = iteration_cap(MAX_ITER_F32, 2_000, 200_000_000, pr.n, pr.p);
-        let r64 = solve_in::<f64>(pr, &cost, &p_ref, SOLVER_TOL_F64, cap64);
-        let r32 = solve_in::<f32>(pr, &cost, &p_ref, SOLVER_TOL_F32, cap32);
-
-        let cols = |r: &Result<Outcome, String>| match r {
-            Ok(o) => format!(
-                "{:>9.2e} {:>6} {:>9.2e} {:>8.1}{}",
-                o.error,
-                o.stats.iterations,
-                o.stats.marginal_error,
-                o.millis,
-                if o.stats.converged { " " } else { "*" }
-            ),
-            Err(_) => format!("{:>37}", "ERROR"),
-        };
+    for solver in [Solver::Log, Solver::Scaling] {
+        println!("{solver:?} solver:");
         println!(
-            "{:<34} {:>4} {:>5} {:>5} {:>4} | {}| {}",
-            pr.name,
-            pr.n,
-            pr.p,
-            pr.eps,
-            pr.rho,
-            cols(&r64),
-            cols(&r32)
+            "{:<34} {:>4} {:>5} {:>5} {:>4} | {:>9} {:>6} {:>9} {:>8} | {:>9} {:>6} {:>9} {:>8}",
+            "problem",
+            "n",
+            "p",
+            "eps",
+            "rho",
+            "err f64",
+            "iters",
+            "marg f64",
+            "ms",
+            "err f32",
+            "iters",
+            "marg f32",
+            "ms"
         );
-
-        for (prec, r, tol) in [("f64", &r64, TOL_PLAN_F64), ("f32", &r32, TOL_PLAN_F32)] {
-            match r {
-                Err(e) => failures.push(format!("{} [{prec}]: {e}", pr.name)),
-                Ok(o) => {
-                    if o.error.is_nan() || o.error > tol {
-                        failures.push(format!(
-                            "{} [{prec}]: plan relative Frobenius error {:.3e} > {tol:e} \
-                             ({} iterations, marginal error {:.3e}, converged {})",
-                            pr.name,
-                            o.error,
-                            o.stats.iterations,
-                            o.stats.marginal_error,
-                            o.stats.converged
-                        ));
-                    }
-                    if prec == "f64" && pr.coupling != "gibbs" && !o.stats.converged {
-                        failures.push(format!(
-                            "{} [f64]: not converged after {} iterations (marginal error {:.3e}, \
-                             tolerance {SOLVER_TOL_F64:e})",
-                            pr.name, o.stats.iterations, o.stats.marginal_error
-                        ));
-                    }
-                }
-            }
+        for pr in &problems {
+            check_problem(pr, solver, &mut failures);
         }
     }
     println!(

@@ -1,7 +1,9 @@
-//! f32 stability of the log-domain Sinkhorn at every epsilon.
+//! f32 stability of both Sinkhorn solvers at every epsilon, and honest convergence reports.
 
 use entropic_transport::rng::fill_normal;
-use entropic_transport::{sinkhorn, sinkhorn_scratch_len, Coupling, DefaultRng, SinkhornParams};
+use entropic_transport::{
+    sinkhorn, sinkhorn_scratch_len, Coupling, DefaultRng, SinkhornParams, Solver,
+};
 use rand_core::SeedableRng;
 
 /// A median-normalised cost between `n` and `p` random 2-D points, plus uniform log-marginals.
@@ -49,40 +51,53 @@ fn f32_sinkhorn_is_finite_at_every_epsilon_and_honest_about_convergence() {
     let (n, p) = (32, 128);
     let (cost, log_a, log_b) = normalised_problem(n, p, 3);
     let tolerance = 1e-3f32;
-    for coupling in [Coupling::Balanced, Coupling::Unbalanced { rho: 1.0 }] {
-        for eps in [1.0f32, 0.1, 0.01, 0.001] {
-            let params = SinkhornParams {
-                epsilon: eps,
-                coupling,
-                max_iterations: 1000,
-                tolerance,
-            };
-            let (mut f, mut g) = (vec![0.0f32; n], vec![0.0f32; p]);
-            let mut scratch = vec![0.0f32; sinkhorn_scratch_len(n, p)];
-            let stats = sinkhorn(&cost, &log_a, &log_b, &params, &mut f, &mut g, &mut scratch)
-                .expect("valid problem");
-            let actual = row_error(&cost, &f, &g, eps, &log_a);
-            println!(
-                "{coupling:?} eps {eps}: {} iterations, converged {}, reported error {:.3e}, recomputed {actual:.3e}",
-                stats.iterations, stats.converged, stats.marginal_error
-            );
-            assert!(
-                f.iter().chain(&g).all(|v| v.is_finite()),
-                "eps {eps}: non-finite potential"
-            );
-            assert!(stats.marginal_error.is_finite());
-            assert_eq!(stats.converged, stats.marginal_error <= tolerance);
-            // The reported error is the plan's: agree with an f64 recomputation up to f32 rounding.
-            assert!(
-                (stats.marginal_error as f64 - actual).abs() <= 1e-3 * actual.max(1e-2),
-                "eps {eps}: reported {} but the plan's error is {actual}",
-                stats.marginal_error
-            );
-            if eps >= 0.01 {
-                assert!(
-                    stats.converged,
-                    "eps {eps} did not converge in 1000 iterations"
+    for solver in [Solver::Log, Solver::Scaling] {
+        for coupling in [Coupling::Balanced, Coupling::Unbalanced { rho: 1.0 }] {
+            for eps in [1.0f32, 0.1, 0.01, 0.001] {
+                let params = SinkhornParams {
+                    epsilon: eps,
+                    coupling,
+                    max_iterations: 1000,
+                    tolerance,
+                    solver,
+                };
+                let (mut f, mut g) = (vec![0.0f32; n], vec![0.0f32; p]);
+                let mut scratch = vec![0.0f32; sinkhorn_scratch_len(n, p, solver)];
+                let stats = sinkhorn(&cost, &log_a, &log_b, &params, &mut f, &mut g, &mut scratch)
+                    .expect("valid problem");
+                let actual = row_error(&cost, &f, &g, eps, &log_a);
+                println!(
+                    "{solver:?} {coupling:?} eps {eps}: {} iterations ({} absorptions), converged {}, \
+                     reported error {:.3e}, row error recomputed {actual:.3e}",
+                    stats.iterations, stats.absorptions, stats.converged, stats.marginal_error
                 );
+                assert!(
+                    f.iter().chain(&g).all(|v| v.is_finite()),
+                    "{solver:?} eps {eps}: non-finite potential"
+                );
+                assert!(stats.marginal_error.is_finite());
+                assert_eq!(stats.converged, stats.marginal_error <= tolerance);
+                let reported = stats.marginal_error as f64;
+                match solver {
+                    // The log solver reports the plan's row error: agree with an f64
+                    // recomputation up to f32 rounding.
+                    Solver::Log => assert!(
+                        (reported - actual).abs() <= 1e-3 * actual.max(1e-2),
+                        "eps {eps}: reported {reported} but the plan's error is {actual}"
+                    ),
+                    // The scaling solver reports the last column half-step's change of mass,
+                    // an upper bound of the row error (up to f32 rounding).
+                    Solver::Scaling => assert!(
+                        actual <= reported * (1.0 + 1e-3) + 1e-5,
+                        "eps {eps}: reported {reported} below the plan's row error {actual}"
+                    ),
+                }
+                if eps >= 0.01 {
+                    assert!(
+                        stats.converged,
+                        "{solver:?} eps {eps} did not converge in 1000 iterations"
+                    );
+                }
             }
         }
     }

@@ -1,0 +1,496 @@
+//! The stabilised scaling-domain solver (Schmitzer 2019, "absorption").
+//!
+//! The plan is kept as `P_ij = alpha_i K_ij beta_j` with the kernel
+//! `K_ij = exp(u_i + v_j - k C_ij)` formed from the scaled potentials `u`, `v` ([`form`]) and
+//! the scalings `alpha` (n), `beta` (p) bounded to `[1/tau, tau]`. An iteration is one fused
+//! sweep over `K`: for each row, `s_i = sum_j K_ij beta_j`, `alpha_i = a_i / s_i`, and the row
+//! times `alpha_i` added to the column sums `c_j` while it is in cache; then
+//! `beta_j = b_j / c_j` (balanced) or `(b_j / c_j)^lambda exp((lambda - 1) v_j)` (unbalanced).
+//! Two multiply-adds per entry, no `exp`. A scaling that would leave `[1/tau, tau]` is clamped
+//! and, after that iteration, every scaling is folded into the potentials (`u += ln alpha`,
+//! `v += ln beta`) and the kernel formed again, so nothing overflows or underflows in `f32` or
+//! `f64` at any `eps`.
+//!
+//! The last half-step is the column one, so the balanced plan's column marginal is exact; the
+//! reported error, the L1 change of column mass that half-step made, bounds the row
+//! marginal's L1 error from above.
+
+use super::{SinkhornParams, SinkhornStats};
+use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
+use crate::cost::half_sq_dists;
+use crate::vector::{axpy, dot, larger, max, vectorised};
+use crate::Real;
+
+/// The buffers of the scaling solver.
+pub(crate) struct Kernel<'a, T> {
+    /// `K` (n, p); for the sampler also its normalised cost matrix with the log solver.
+    pub(crate) matrix: &'a mut [T],
+    /// Row scalings `alpha` (n).
+    pub(crate) alpha: &'a mut [T],
+    /// Column scalings `beta` (p).
+    pub(crate) beta: &'a mut [T],
+    /// Column sums `c_j = sum_i alpha_i K_ij` (p); the column maxima while forming `K`.
+    pub(crate) col: &'a mut [T],
+}
+
+/// Where the solver reads the cost `C` (n, p): a stored matrix or two point sets.
+pub(crate) trait CostRows<T> {
+    /// Writes the exponents `base + v_j - k C_ij` of row `i` into `out` (p), `v` (p).
+    fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]);
+}
+
+impl<T: Real> CostRows<T> for &[T] {
+    #[inline(always)]
+    fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
+        let row = &self[i * out.len()..][..out.len()];
+        for ((x, &c), &v_j) in out.iter_mut().zip(row).zip(v) {
+            *x = (-k).mul_add::<FUSED>(c, base + v_j);
+        }
+    }
+}
+
+/// The sampler's normalised cost `C_ij = |x_i - y_j|^2 / (2 scale)`, computed from the points
+/// whenever the kernel is formed (no cost matrix is stored).
+pub(crate) struct Points<'a, T> {
+    /// Particles `x` (n, d).
+    pub(crate) particles: &'a [T],
+    /// Proposals `y` (p, d).
+    pub(crate) proposals: &'a [T],
+    /// `d`.
+    pub(crate) dim: usize,
+    /// `1 / scale`, the inverse median cost.
+    pub(crate) inv_scale: T,
+}
+
+impl<T: Real> CostRows<T> for Points<'_, T> {
+    #[inline(always)]
+    fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
+        half_sq_dists(
+            &self.particles[i * self.dim..][..self.dim],
+            self.proposals,
+            out,
+        );
+        let factor = -k * self.inv_scale;
+        for (x, &v_j) in out.iter_mut().zip(v) {
+            *x = factor.mul_add::<FUSED>(*x, base + v_j);
+        }
+    }
+}
+
+impl<T: Real> Points<'_, T> {
+    /// Writes the whole normalised cost matrix (n, p) (for the log solver).
+    pub(crate) fn fill_matrix(&self, matrix: &mut [T]) {
+        let p = self.proposals.len() / self.dim;
+        for (x, row) in self
+            .particles
+            .chunks_exact(self.dim)
+            .zip(matrix.chunks_exact_mut(p))
+        {
+            half_sq_dists(x, self.proposals, row);
+            row.iter_mut().for_each(|c| *c *= self.inv_scale);
+        }
+    }
+}
+
+/// `ln tau`: scalings are kept in `[1/tau, tau]`, and a formed kernel's rows (and balanced
+/// columns) have their largest entry in `[1/tau, 1]`. A quarter of the exponent range of the
+/// type (21.8 for `f32`, 177 for `f64`), so `alpha K beta` and every sum of them stays far from
+/// overflow, and an entry flushed to 0 when the kernel is formed stays below the type's
+/// precision relative to its row until the next formation.
+fn ln_tau<T: Real>() -> T {
+    T::from_f64(-0.25 * T::LN_MIN_POSITIVE)
+}
+
+/// The bounds of a scaling update. A new scaling outside `[1/tau, tau]` is flagged, so that it
+/// is folded into its potential before the next sweep, but its value is kept up to
+/// `[1/tau^3, tau^3]`: one iteration can move a potential by `3 ln tau`, not just `ln tau`
+/// (which matters from a cold start), and the sweep that computed it only ever saw scalings
+/// within `[1/tau, tau]`, so every product and sum stays finite.
+struct Bounds<T> {
+    tau: T,
+    inv_tau: T,
+    reach: T,
+    inv_reach: T,
+}
+
+impl<T: Real> Bounds<T> {
+    fn new() -> Self {
+        let ln_tau = ln_tau::<T>();
+        let (tau, reach) = (ln_tau.exp(), (T::from_f64(3.0) * ln_tau).exp());
+        Bounds {
+            tau,
+            inv_tau: T::ONE / tau,
+            reach,
+            inv_reach: T::ONE / reach,
+        }
+    }
+
+    /// `x` limited to `[1/tau^3, tau^3]`; sets `flag` if `x` is outside `[1/tau, tau]`.
+    #[inline(always)]
+    fn bound(&self, x: T, flag: &mut bool) -> T {
+        *flag |= !(x >= self.inv_tau && x <= self.tau);
+        x.max(self.inv_reach).min(self.reach)
+    }
+}
+
+/// The marginals of a solve: `log a` (n) and the linear `b` (p), `b_j = 0` for zero mass.
+pub(crate) struct Marginals<'a, T> {
+    /// `log a_i`; `-inf` is zero mass.
+    pub(crate) log_a: &'a [T],
+    /// `b_j`, not logarithmic.
+    pub(crate) b: &'a [T],
+}
+
+/// Solves on validated inputs: `costs` (n, p) with factor `k = 1 / eps`, the marginals, and
+/// warm-start and result potentials `u` (n), `v` (p). On return `kernel.matrix` holds `K` and
+/// `kernel.beta` the column scalings of the plan `alpha_i K_ij beta_j`, whose scalings are
+/// also folded into `u`, `v` (`-inf` for zero mass).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
+    costs: &C,
+    k: T,
+    marginals: &Marginals<'_, T>,
+    params: &SinkhornParams<T>,
+    u: &mut [T],
+    v: &mut [T],
+    kernel: Kernel<'_, T>,
+) -> SinkhornStats<T> {
+    let Kernel {
+        matrix,
+        alpha,
+        beta,
+        col,
+    } = kernel;
+    let lambda = params.lambda();
+    let Some(lambda) = lambda else {
+        // Gibbs: v = log b, one row half-step; the column masses are free.
+        v.iter_mut()
+            .zip(marginals.b)
+            .for_each(|(v_j, &b)| *v_j = b.ln());
+        form(costs, k, marginals, u, v, matrix, col, false);
+        set_active(beta, marginals.b);
+        sweep(matrix, marginals.log_a, beta, alpha, col);
+        let marginal_error = col
+            .iter()
+            .zip(marginals.b)
+            .fold(T::ZERO, |acc, (&c, &b)| acc + (c - b).abs());
+        fold_in(u, alpha);
+        v.iter_mut()
+            .zip(marginals.b)
+            .for_each(|(v_j, &b)| *v_j = b.ln());
+        return SinkhornStats {
+            iterations: 1,
+            converged: true,
+            marginal_error,
+            absorptions: 0,
+        };
+    };
+    // Only the balanced coupling needs every column to carry mass.
+    let balanced = lambda == T::ONE;
+    form(costs, k, marginals, u, v, matrix, col, balanced);
+    set_active(beta, marginals.b);
+    let (mut iterations, mut absorptions) = (0, 0);
+    let (marginal_error, converged) = loop {
+        iterations += 1;
+        let clamped_rows = sweep(matrix, marginals.log_a, beta, alpha, col);
+        let (error, clamped_columns) =
+            vectorised!(FUSED => column_step::<T, FUSED>(col, marginals.b, v, lambda, beta));
+        let clamped = clamped_rows || clamped_columns;
+        let converged = !clamped && error <= params.tolerance;
+        let done = converged || iterations >= params.max_iterations;
+        if clamped {
+            // Also when done: the kernel must agree with the scalings handed on.
+            fold_in_and_reset(u, alpha);
+            fold_in_and_reset(v, beta);
+            form(costs, k, marginals, u, v, matrix, col, balanced);
+            set_active(beta, marginals.b);
+            absorptions += 1;
+        }
+        if done {
+            break (error, converged);
+        }
+    };
+    fold_in(u, alpha);
+    fold_in(v, beta);
+    SinkhornStats {
+        iterations,
+        converged,
+        marginal_error,
+        absorptions,
+    }
+}
+
+/// `beta_j = 1` where `b_j > 0`, else 0.
+fn set_active<T: Real>(beta: &mut [T], b: &[T]) {
+    for (beta_j, &b_j) in beta.iter_mut().zip(b) {
+        *beta_j = if b_j > T::ZERO { T::ONE } else { T::ZERO };
+    }
+}
+
+/// `x_i += ln s_i` (`-inf` where `s_i = 0`): the scalings folded into their potentials.
+fn fold_in<T: Real>(potentials: &mut [T], scalings: &[T]) {
+    for (x, &s) in potentials.iter_mut().zip(scalings) {
+        *x += s.ln();
+    }
+}
+
+/// `x_i += ln s_i` and `s_i = 1` where `s_i > 0` (zero-mass entries keep their potential).
+fn fold_in_and_reset<T: Real>(potentials: &mut [T], scalings: &mut [T]) {
+    for (x, s) in potentials.iter_mut().zip(scalings.iter_mut()) {
+        if *s > T::ZERO {
+            *x += s.ln();
+            *s = T::ONE;
+        }
+    }
+}
+
+/// Forms `K_ij = exp(u_i + v_j - k C_ij)` in `matrix` (n, p), shifting the potentials where
+/// needed so that every `exp` argument is at most 0 and the largest entry of every row (and,
+/// with `shift_columns`, of every column) lies in `[1/tau, 1]`: every row then has mass to
+/// scale, and with `shift_columns` (balanced) every column too; the other couplings let a
+/// column carry no mass. Rows and columns of zero mass are zero; non-finite potentials start
+/// from 0. `colmax` (p) is scratch.
+///
+/// One pass over the matrix: each row's exponents, its shift and its exponentials while it is
+/// in cache. Only if a column then falls short (rare after the first step) are the columns
+/// shifted and the pass repeated; raising a column cannot lower a row, so once is enough.
+#[allow(clippy::too_many_arguments)]
+fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
+    costs: &C,
+    k: T,
+    marginals: &Marginals<'_, T>,
+    u: &mut [T],
+    v: &mut [T],
+    matrix: &mut [T],
+    colmax: &mut [T],
+    shift_columns: bool,
+) {
+    let limit = -ln_tau::<T>();
+    for x in u.iter_mut().chain(v.iter_mut()) {
+        if !x.is_finite() {
+            *x = T::ZERO;
+        }
+    }
+    // Zero-mass columns get `v = -inf` for the duration, so their exponents are `-inf`.
+    for (v_j, &b) in v.iter_mut().zip(marginals.b) {
+        if b <= T::ZERO {
+            *v_j = T::NEG_INFINITY;
+        }
+    }
+    let p = v.len();
+    for _ in 0..2 {
+        let data = (
+            Rows {
+                data: &mut *matrix,
+                width: p,
+            },
+            Rows {
+                data: &mut *u,
+                width: 1,
+            },
+            RowsRef {
+                data: marginals.log_a,
+                width: 1,
+            },
+            Partials {
+                data: &mut *colmax,
+                width: p,
+            },
+        );
+        let v_ref = &*v;
+        for_blocks(
+            marginals.log_a.len(),
+            data,
+            &|first, _, (m, u, log_a, part)| {
+                let colmax = part.first();
+                vectorised!(FUSED => form_rows::<T, C, FUSED>(
+                    costs, first, k, log_a.data, u.data, v_ref, m.data, colmax, limit
+                ))
+            },
+            &|(), ()| (),
+        );
+        max_partials(colmax, p);
+        let mut shifted = false;
+        for ((&m, v_j), &b) in colmax.iter().zip(v.iter_mut()).zip(marginals.b) {
+            let target = column_target(b, p, limit);
+            if shift_columns && m.is_finite() && m < target + limit {
+                *v_j += target - m;
+                shifted = true;
+            }
+        }
+        if !shifted {
+            break;
+        }
+    }
+    for (v_j, &b) in v.iter_mut().zip(marginals.b) {
+        if b <= T::ZERO {
+            *v_j = T::ZERO;
+        }
+    }
+}
+
+/// The largest exponent a balanced column of mass `b` (of `p`) is given when it falls short:
+/// `ln(b p)`, its mass relative to a uniform column, within `[2 limit, 0]`. A light column
+/// keeps a light kernel column, so a small scaling folded into its potential stays folded in
+/// rather than being shifted back up at the next formation (which would make the solver
+/// absorb at every iteration without progress).
+fn column_target<T: Real>(b: T, p: usize, limit: T) -> T {
+    (b * T::from_usize(p)).ln().max(limit + limit).min(T::ZERO)
+}
+
+/// The pass of [`form`] over one block of rows: for every row, the exponents `u_i + v_j - k C_ij`, the row shift
+/// (its largest exponent, when that leaves `[limit, 0]`, folded into `u_i`), the shifted
+/// exponents' column maxima into `colmax` (p), and their exponentials. Shapes: `log_a`, `u`
+/// (rows), `matrix` (rows, p).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn form_rows<T: Real, C: CostRows<T> + Sync + ?Sized, const FUSED: bool>(
+    costs: &C,
+    first: usize,
+    k: T,
+    log_a: &[T],
+    u: &mut [T],
+    v: &[T],
+    matrix: &mut [T],
+    colmax: &mut [T],
+    limit: T,
+) {
+    colmax.fill(T::NEG_INFINITY);
+    for (i, ((row, u_i), &la)) in matrix
+        .chunks_exact_mut(v.len())
+        .zip(u.iter_mut())
+        .zip(log_a)
+        .enumerate()
+    {
+        let base = if la == T::NEG_INFINITY {
+            T::NEG_INFINITY
+        } else {
+            *u_i
+        };
+        costs.exponents::<FUSED>(first + i, base, v, k, row);
+        let max = max(row);
+        let shift = if max.is_finite() && (max > T::ZERO || max < limit) {
+            max
+        } else {
+            T::ZERO
+        };
+        *u_i -= shift;
+        for (x, m) in row.iter_mut().zip(colmax.iter_mut()) {
+            let e = *x - shift;
+            *m = larger(*m, e);
+            *x = e.exp_with::<FUSED>();
+        }
+    }
+}
+
+/// The row half-step fused with the column sums: for every row, `alpha_i = a_i / (K beta)_i`
+/// (clamped to `[1/tau, tau]`), then `c += alpha_i K_i`, by blocks of rows into `partials`
+/// (blocks, p), summed into its first `p` values. Returns whether a scaling was clamped.
+fn sweep<T: Real>(
+    matrix: &[T],
+    log_a: &[T],
+    beta: &[T],
+    alpha: &mut [T],
+    partials: &mut [T],
+) -> bool {
+    let p = beta.len();
+    let data = (
+        RowsRef {
+            data: matrix,
+            width: p,
+        },
+        RowsRef {
+            data: log_a,
+            width: 1,
+        },
+        Rows {
+            data: alpha,
+            width: 1,
+        },
+        Partials {
+            data: &mut *partials,
+            width: p,
+        },
+    );
+    let clamped = for_blocks(
+        log_a.len(),
+        data,
+        &|_, _, (m, log_a, alpha, part)| {
+            let col = part.first();
+            vectorised!(FUSED => sweep_rows::<T, FUSED>(m.data, log_a.data, beta, alpha.data, col))
+        },
+        &|a, b| a || b,
+    );
+    sum_partials(partials, p);
+    clamped
+}
+
+/// [`sweep`] over one block of rows into its column sums `col` (p).
+#[inline(always)]
+fn sweep_rows<T: Real, const FUSED: bool>(
+    matrix: &[T],
+    log_a: &[T],
+    beta: &[T],
+    alpha: &mut [T],
+    col: &mut [T],
+) -> bool {
+    let bounds = Bounds::new();
+    let mut clamped = false;
+    col.fill(T::ZERO);
+    for ((row, alpha_i), &la) in matrix
+        .chunks_exact(beta.len())
+        .zip(alpha.iter_mut())
+        .zip(log_a)
+    {
+        let a = la.exp();
+        *alpha_i = if a == T::ZERO {
+            T::ZERO
+        } else {
+            bounds.bound(a / dot::<T, FUSED>(row, beta), &mut clamped)
+        };
+        axpy::<T, FUSED>(col, *alpha_i, row);
+    }
+    clamped
+}
+
+/// The column half-step from the column sums `col` (p): the new `beta` (clamped to
+/// `[1/tau, tau]`) and the L1 change of column mass `sum_j c_j |beta_new - beta_old|`. Returns
+/// the change and whether a scaling was clamped. An unbalanced column whose kernel column
+/// underflowed (`c_j = 0`) carries no mass whatever its scaling, and keeps it.
+#[inline(always)]
+fn column_step<T: Real, const FUSED: bool>(
+    col: &[T],
+    b: &[T],
+    v: &[T],
+    lambda: T,
+    beta: &mut [T],
+) -> (T, bool) {
+    let bounds = Bounds::new();
+    let mut clamped = false;
+    let mut change = T::ZERO;
+    if lambda == T::ONE {
+        // Balanced: branch-free, so it vectorises; zero mass gives `beta = 0`.
+        for ((beta_j, &c), &b_j) in beta.iter_mut().zip(col).zip(b) {
+            let mut out = false;
+            let bounded = bounds.bound(b_j / c, &mut out);
+            let new = if b_j > T::ZERO { bounded } else { T::ZERO };
+            clamped |= b_j > T::ZERO && out;
+            change += c * (new - *beta_j).abs();
+            *beta_j = new;
+        }
+        return (change, clamped);
+    }
+    for ((beta_j, &c), (&b_j, &v_j)) in beta.iter_mut().zip(col).zip(b.iter().zip(v)) {
+        let new = if b_j <= T::ZERO {
+            T::ZERO
+        } else if c == T::ZERO {
+            *beta_j
+        } else {
+            let x = (lambda * (b_j / c).ln() + (lambda - T::ONE) * v_j).exp();
+            bounds.bound(x, &mut clamped)
+        };
+        change += c * (new - *beta_j).abs();
+        *beta_j = new;
+    }
+    (change, clamped)
+}

@@ -1,0 +1,137 @@
+//! The kernel's inner loops over contiguous slices: reductions (max, sum, dot product), the
+//! multiply-add `y += a x`, and the max-shifted log-sum-exp.
+//!
+//! Shifting by the maximum means `exp` only ever sees arguments `<= 0`: no overflow at any
+//! scale, and a coarse `exp` approximation stays bounded in [0, 1]. Each pass is a plain map or
+//! a reduction in `LANES` independent accumulators, shapes the compiler vectorises; the
+//! summation order is fixed, so results are bit-reproducible.
+
+use crate::Real;
+
+/// Runs `$body` with the widest vector instructions the running CPU has, with the constant
+/// `$fused` telling it whether fused multiply-adds are available: with the `std` feature on an
+/// x86-64 CPU with AVX2 and FMA (detected at run time through `pulp`), `$body` is compiled for
+/// them with `$fused = true`; otherwise it runs as the build was compiled, with
+/// `$fused = false`. Everything `$body` calls must be `#[inline(always)]` to be compiled for
+/// the wider instructions. Reduction orders are fixed in the source, so a given machine always
+/// gives the same result; a machine with FMA rounds the multiply-adds once, not twice.
+macro_rules! vectorised {
+    ($fused:ident => $body:expr) => {{
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            match pulp::Arch::new() {
+                pulp::Arch::V3(simd) => pulp::Simd::vectorize(
+                    simd,
+                    #[inline(always)]
+                    || {
+                        const $fused: bool = true;
+                        $body
+                    },
+                ),
+                _ => {
+                    const $fused: bool = false;
+                    $body
+                }
+            }
+        }
+        #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+        {
+            const $fused: bool = cfg!(all(feature = "std", target_arch = "aarch64"));
+            $body
+        }
+    }};
+}
+pub(crate) use vectorised;
+
+/// Independent accumulators per reduction, a multiple of every SIMD width in use: 32 on hosts
+/// (`std`), enough to hide the multiply-add latency of four AVX2 registers; 8 otherwise, which
+/// a microcontroller's FPU registers hold without spilling.
+pub const LANES: usize = if cfg!(feature = "std") { 32 } else { 8 };
+
+/// Replaces `x_j` by `exp(x_j - max)` and returns `LSE_j(x_j) = max + ln sum_j exp(x_j - max)`;
+/// `-inf` (and `x` untouched) when `x` is empty or all `-inf`.
+#[inline(always)]
+pub fn log_sum_exp_in_place<T: Real, const FUSED: bool>(x: &mut [T]) -> T {
+    let max = max(x);
+    if max == T::NEG_INFINITY {
+        return max;
+    }
+    for x_j in x.iter_mut() {
+        *x_j = (*x_j - max).exp_with::<FUSED>();
+    }
+    max + sum(x).ln()
+}
+
+/// Largest element (`-inf` for an empty slice; NaN-ignoring).
+#[inline(always)]
+pub fn max<T: Real>(x: &[T]) -> T {
+    fold_lanes(x, T::NEG_INFINITY, T::max)
+}
+
+/// The larger of two values that are never NaN (finite, or infinite): a plain compare, so
+/// loops around it vectorise to one instruction.
+#[inline(always)]
+pub(crate) fn larger<T: Real>(a: T, b: T) -> T {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Whether every element is finite: one pass without early exit, so it vectorises.
+#[inline(always)]
+pub fn all_finite<T: Real>(x: &[T]) -> bool {
+    // `x - x` is 0 for a finite value and NaN for an infinite or NaN one.
+    #[allow(clippy::eq_op)]
+    let sum = fold_lanes(x, T::ZERO, |acc, x_j| acc + (x_j - x_j));
+    sum == T::ZERO
+}
+
+/// Sum of the elements, in [`LANES`] accumulators.
+#[inline(always)]
+pub fn sum<T: Real>(x: &[T]) -> T {
+    fold_lanes(x, T::ZERO, |a, b| a + b)
+}
+
+/// `sum_j x_j y_j` over the common length, in [`LANES`] accumulators (fused multiply-adds
+/// when `FUSED`).
+#[inline(always)]
+pub fn dot<T: Real, const FUSED: bool>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::ZERO; LANES];
+    let (xs, ys) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
+    for (a, b) in xs.zip(ys) {
+        for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
+            *s = a.mul_add::<FUSED>(b, *s);
+        }
+    }
+    let head = acc.into_iter().fold(T::ZERO, |s, a| s + a);
+    x_tail
+        .iter()
+        .zip(y_tail)
+        .fold(head, |s, (&a, &b)| a.mul_add::<FUSED>(b, s))
+}
+
+/// `y_j += a x_j` over the common length (fused multiply-adds when `FUSED`).
+#[inline(always)]
+pub fn axpy<T: Real, const FUSED: bool>(y: &mut [T], a: T, x: &[T]) {
+    for (y_j, &x_j) in y.iter_mut().zip(x) {
+        *y_j = a.mul_add::<FUSED>(x_j, *y_j);
+    }
+}
+
+/// Folds `op` over `x` in [`LANES`] accumulators starting at `init`, then across them and the tail.
+#[inline(always)]
+fn fold_lanes<T: Real>(x: &[T], init: T, op: impl Fn(T, T) -> T) -> T {
+    let mut acc = [init; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (a, &x_j) in acc.iter_mut().zip(chunk) {
+            *a = op(*a, x_j);
+        }
+    }
+    let head = acc.into_iter().fold(init, &op);
+    tail.iter().fold(head, |a, &x_j| op(a, x_j))
+}
