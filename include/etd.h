@@ -344,7 +344,7 @@ typedef struct etd_config {
      */
     uint32_t dim;
     /**
-     * Sinkhorn iteration cap per step (default 50).
+     * Sinkhorn iteration cap per step (default 8).
      */
     uint32_t max_iterations;
     /**
@@ -352,7 +352,8 @@ typedef struct etd_config {
      */
     double epsilon;
     /**
-     * Sinkhorn stops when the L1 error of the unenforced marginal is below this (default 1e-3).
+     * Sinkhorn stops when its last column half-step moved at most this much mass (L1;
+     * default 0.05).
      */
     double tolerance;
     /**
@@ -515,7 +516,7 @@ const char *etd_version(void);
 
 /**
  * Fills `*cfg` with the defaults for `n_particles` particles, `proposals_per_particle`
- * proposals each, in dimension `dim`: `max_iterations` 50, `epsilon` 0.1, `tolerance` 1e-3,
+ * proposals each, in dimension `dim`: `max_iterations` 8, `epsilon` 0.1, `tolerance` 0.05,
  * `alpha` 0.05, `sigma` 0 (= `sqrt(2 alpha)`), `score_clip` 5, `rho` 1, `damping` 1, balanced
  * coupling, categorical update, `use_score` 1, no mutation (`mutation_step_size` 0.01).
  *
@@ -676,7 +677,8 @@ size_t etd_sinkhorn_scratch_len(size_t n, size_t p);
 
 /**
  * Entropic optimal transport between `a = exp(log_a)` (n) and `b = exp(log_b)` (p) on a raw
- * (not normalised) cost, in the log domain. For all three couplings the plan is
+ * (not normalised) cost, with the kernel's log-domain solver (the sampler's default scaling
+ * solver needs `n * p` more scratch; this call's scratch contract is `n + p`). For all three couplings the plan is
  * `P_ij = exp((f_i + g_j - C_ij) / epsilon)`; for the gibbs coupling `g_j = epsilon * log_b_j`
  * and `f` normalises the rows.
  *

@@ -35,11 +35,12 @@ pub struct etd_config {
     pub proposals_per_particle: u32,
     /// `d`: dimension of the target.
     pub dim: u32,
-    /// Sinkhorn iteration cap per step (default 50).
+    /// Sinkhorn iteration cap per step (default 8).
     pub max_iterations: u32,
     /// Entropic regulariser, relative to the median pairwise cost (default 0.1).
     pub epsilon: f64,
-    /// Sinkhorn stops when the L1 error of the unenforced marginal is below this (default 1e-3).
+    /// Sinkhorn stops when its last column half-step moved at most this much mass (L1;
+    /// default 0.05).
     pub tolerance: f64,
     /// Score step: proposal means are `x + alpha * clip(score, score_clip)` (default 0.05).
     pub alpha: f64,
@@ -142,7 +143,7 @@ impl etd_config {
 }
 
 /// Fills `*cfg` with the defaults for `n_particles` particles, `proposals_per_particle`
-/// proposals each, in dimension `dim`: `max_iterations` 50, `epsilon` 0.1, `tolerance` 1e-3,
+/// proposals each, in dimension `dim`: `max_iterations` 8, `epsilon` 0.1, `tolerance` 0.05,
 /// `alpha` 0.05, `sigma` 0 (= `sqrt(2 alpha)`), `score_clip` 5, `rho` 1, `damping` 1, balanced
 /// coupling, categorical update, `use_score` 1, no mutation (`mutation_step_size` 0.01).
 ///

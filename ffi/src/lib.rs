@@ -28,6 +28,8 @@
 // The safety contract of each `extern "C"` function is its C documentation (which pointers may
 // be NULL, how many values each holds), written for C readers in `include/etd.h`.
 #![allow(clippy::missing_safety_doc)]
+// `@param[in]` / `@param[out]` are Doxygen markers for the C header, not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 #[macro_use]
 mod guard;

@@ -5,7 +5,9 @@ use crate::guard::{boundary, guarded, write_out, Array};
 use crate::sampler::Scalar;
 use crate::status::{etd_detail, etd_error, outcome, Failure};
 use crate::{etd_status, ETD_COUPLING_BALANCED, ETD_COUPLING_GIBBS, ETD_COUPLING_UNBALANCED};
-use entropic_transport::{sinkhorn, sinkhorn_scratch_len, Coupling, SinkhornParams, SinkhornStats};
+use entropic_transport::{
+    sinkhorn, sinkhorn_scratch_len, Coupling, SinkhornParams, SinkhornStats, Solver,
+};
 
 /// Scalars of scratch `etd_sinkhorn_f64` / `_f32` take from the stack (1 KiB in `double`):
 /// they solve problems with `n + p` up to this, and return `ETD_ERR_NO_SUPPORT` for larger
@@ -86,6 +88,7 @@ impl<T: Scalar> Call<T> {
             coupling,
             max_iterations,
             tolerance,
+            solver: Solver::Log,
         };
         if n == 0 || p == 0 {
             return Err(Failure::invalid(etd_detail::ETD_DETAIL_ZERO_SIZE));
@@ -104,7 +107,7 @@ impl<T: Scalar> Call<T> {
         for x in &inputs {
             g.disjoint_from(*x)?;
         }
-        let len = sinkhorn_scratch_len(n, p);
+        let len = sinkhorn_scratch_len(n, p, Solver::Log);
         let scratch = match self.scratch {
             Some((ptr, scratch_len)) => {
                 check_null!(ptr);
@@ -163,7 +166,7 @@ unsafe fn solve<T: Scalar>(call: Call<T>, stats: *mut etd_sinkhorn_stats) -> i32
             g,
             scratch,
         } = unsafe { call.check() }?;
-        let len = sinkhorn_scratch_len(call.n, call.p);
+        let len = sinkhorn_scratch_len(call.n, call.p, Solver::Log);
         let mut stack = [T::ZERO; ETD_SINKHORN_STACK_SCRATCH];
         let scratch = match scratch {
             Some(scratch) => scratch,
@@ -190,11 +193,12 @@ unsafe fn check<T: Scalar>(call: Call<T>, out: *mut etd_error) -> i32 {
 /// `n + p` (saturating).
 #[no_mangle]
 pub extern "C" fn etd_sinkhorn_scratch_len(n: usize, p: usize) -> usize {
-    sinkhorn_scratch_len(n, p)
+    sinkhorn_scratch_len(n, p, Solver::Log)
 }
 
 /// Entropic optimal transport between `a = exp(log_a)` (n) and `b = exp(log_b)` (p) on a raw
-/// (not normalised) cost, in the log domain. For all three couplings the plan is
+/// (not normalised) cost, with the kernel's log-domain solver (the sampler's default scaling
+/// solver needs `n * p` more scratch; this call's scratch contract is `n + p`). For all three couplings the plan is
 /// `P_ij = exp((f_i + g_j - C_ij) / epsilon)`; for the gibbs coupling `g_j = epsilon * log_b_j`
 /// and `f` normalises the rows.
 ///

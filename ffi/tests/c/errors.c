@@ -110,7 +110,7 @@ static void test_config(void) {
     static unsigned char mem[1 << 16];
     int i;
     etd_config_default(&good, N, M, D);
-    CHECK(good.max_iterations == 50 && good.epsilon == 0.1 && good.tolerance == 1e-3);
+    CHECK(good.max_iterations == 8 && good.epsilon == 0.1 && good.tolerance == 0.05);
     CHECK(good.alpha == 0.05 && good.sigma == 0.0 && good.score_clip == 5.0 && good.rho == 1.0);
     CHECK(good.damping == 1.0 && good.coupling == ETD_COUPLING_BALANCED);
     CHECK(good.update == ETD_UPDATE_CATEGORICAL && good.use_score == 1);
