@@ -5,9 +5,8 @@
 #
 # Needs (installs nothing): rustup target thumbv7em-none-eabihf, qemu-system-arm,
 # gcc-arm-none-eabi + libnewlib-arm-none-eabi (the C firmware and arm-none-eabi-size/nm).
-# Runs, in order: the Rust firmware with libm maths, with the micromath fast path and with
-# Sinkhorn capped at 3 iterations (each self-checks mean, variance and mode shares and exits 1
-# if wrong), the stage profile, the
+# Runs, in order: the Rust firmware with libm maths and with the micromath fast path (each
+# self-checks mean, variance and mode shares and exits 1 if wrong), the stage profile, the
 # second shape for the RAM formula, the defmt build, and the C firmware linking libetd.a.
 set -euo pipefail
 
@@ -59,10 +58,6 @@ echo "== Rust firmware, micromath fast maths (--features fast-math) =="
 firmware fast-math --features fast-math
 qemu "$out/fast-math.elf" "$out/fast-math.log" || { echo "FAILED: fast-math firmware" >&2; status=1; }
 
-echo "== Rust firmware, Sinkhorn capped at 3 iterations (--features budget) =="
-firmware budget --features budget
-qemu "$out/budget.elf" "$out/budget.log" || { echo "FAILED: budget firmware" >&2; status=1; }
-
 echo "== Stage profile (--features profile) =="
 firmware profile --features profile
 qemu "$out/profile.elf" "$out/profile.log" >/dev/null || { echo "FAILED: profile firmware" >&2; status=1; }
@@ -104,7 +99,7 @@ qemu "$out/c.elf" "$out/c.log" || { echo "FAILED: C firmware" >&2; status=1; }
 
 echo "== Summary =="
 printf '%-10s %8s %6s %7s %14s %7s  %s\n' firmware text data bss "instr/step" stack result
-for name in libm fast-math budget c; do
+for name in libm fast-math c; do
     read -r text data bss _ < <(arm-none-eabi-size "$out/$name.elf" | tail -1)
     instr=$(sed -n 's/^instructions per step: mean \([0-9]*\).*/\1/p' "$out/$name.log")
     stack=$(sed -n 's/^peak stack of one step: \([0-9]*\).*/\1/p' "$out/$name.log")

@@ -103,15 +103,8 @@ fn main() -> ! {
     let (mut total_instr, mut max_instr, mut min_instr) = (0u64, 0u32, u32::MAX);
     let mut max_stack = 0usize;
     for it in 1..=ITERATIONS {
-        // Paint the stack below this frame, time the step, then find the lowest word it wrote.
-        let sp = cortex_m::register::msp::read() as usize;
-        let bottom = sp - PAINT_BYTES;
-        paint(bottom, sp - 64);
-        let start = SYST::get_current();
-        let result = sampler.step(&config, particles, &mut target, &mut rng);
-        let end = SYST::get_current();
-        let stack = sp - lowest_touched(bottom, sp - 64);
-        let elapsed = start.wrapping_sub(end) & RELOAD;
+        let (result, elapsed, stack) =
+            ticks_and_stack(|| sampler.step(&config, particles, &mut target, &mut rng));
         let instr = (elapsed.saturating_sub(empty) as f32 * instructions_per_tick) as u32;
         total_instr += u64::from(instr);
         max_instr = max_instr.max(instr);
@@ -207,13 +200,30 @@ fn exit(success: bool) -> ! {
     }
 }
 
-/// SysTick ticks elapsed while `f` runs (SysTick counts down from [`RELOAD`]).
+/// `f()` and the SysTick ticks elapsed while it ran (SysTick counts down from [`RELOAD`]).
+#[inline(always)]
+fn timed<R>(f: impl FnOnce() -> R) -> (R, u32) {
+    let start = SYST::get_current();
+    let result = f();
+    let end = SYST::get_current();
+    (result, start.wrapping_sub(end) & RELOAD)
+}
+
+/// SysTick ticks elapsed while `f` runs.
 #[inline(always)]
 pub fn ticks(f: impl FnOnce()) -> u32 {
-    let start = SYST::get_current();
-    f();
-    let end = SYST::get_current();
-    start.wrapping_sub(end) & RELOAD
+    timed(f).1
+}
+
+/// `f()`, the [`ticks`] it took, and the bytes of stack it used below the caller's frame
+/// (the stack is painted first, then searched for the lowest word `f` wrote).
+#[inline(always)]
+pub fn ticks_and_stack<R>(f: impl FnOnce() -> R) -> (R, u32, usize) {
+    let sp = cortex_m::register::msp::read() as usize;
+    let bottom = sp - PAINT_BYTES;
+    paint(bottom, sp - 64);
+    let (result, t) = timed(f);
+    (result, t, sp - lowest_touched(bottom, sp - 64))
 }
 
 /// Exactly `2 * n + 1` instructions (`n` >= 1): a `subs`/`bne` pair per round, plus the `mov`.

@@ -66,22 +66,12 @@ pub const ALPHA: f32 = 0.3;
 /// for this target: from the wide start the importance weights concentrate on a few proposals,
 /// the balanced coupling sends most particles there, and whole modes are lost (host, 100
 /// seeds: worst mode-share error 0.64, against 0.08 with `alpha = 0.3`).
-///
-/// With the `budget` feature, Sinkhorn is also capped at [`BUDGET_ITERATIONS`] per step.
 pub fn config() -> Config<Scalar> {
     Config {
         alpha: Scalar::from_f64(ALPHA as f64),
-        max_iterations: if cfg!(feature = "budget") {
-            BUDGET_ITERATIONS
-        } else {
-            Config::<Scalar>::default().max_iterations
-        },
         ..Config::default()
     }
 }
-
-/// Sinkhorn iterations per step with the `budget` feature (the default cap is 50).
-pub const BUDGET_ITERATIONS: u32 = 3;
 
 /// The three-mode mixture as an ETD target with score, computed in the scalar's own
 /// arithmetic (`exp` and `ln` of `Real`: the kernel's polynomial `exp` and `libm`'s `ln` for

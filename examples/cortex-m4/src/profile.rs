@@ -3,15 +3,17 @@
 //! ensemble, each timed with the same SysTick window as the whole step. Extra static buffers
 //! (one more workspace) make this build's RAM figures meaningless; the default build has none.
 
-use crate::firmware::{ticks, Out};
+use crate::firmware::{ticks, ticks_and_stack, Out};
 use core::fmt::Write;
-use entropic_transport::cost::normalised_cost;
-use entropic_transport::lse::log_sum_exp_in_place;
+use entropic_transport::cost::{cost_scale, half_sq_dists};
 use entropic_transport::propose::propose;
 use entropic_transport::rng::{fill_normal, uniform};
 use entropic_transport::update::update;
+use entropic_transport::vector::log_sum_exp_in_place;
 use entropic_transport::weights::log_weights;
-use entropic_transport::{sinkhorn, Config, DefaultRng, Real, SinkhornParams, Target};
+use entropic_transport::{
+    sinkhorn, sinkhorn_scratch_len, Config, DefaultRng, Real, SinkhornParams, Solver, Target,
+};
 use etd_cortex_m4::{Mixture3, Scalar, D, N, P};
 
 /// The stage buffers, named as in `Workspace`.
@@ -21,13 +23,17 @@ pub struct Buffers {
     proposals: [[Scalar; D]; P],
     log_pi: [Scalar; P],
     log_b: [Scalar; P],
-    row: [Scalar; N],
+    col: [Scalar; P],
     cost: [[Scalar; P]; N],
     f: [Scalar; N],
     g: [Scalar; P],
-    scratch: [Scalar; N + P],
+    scratch: [Scalar; SCRATCH],
+    ones: [Scalar; P],
     next: [[Scalar; D]; N],
 }
+
+/// Scratch of the standalone scaling solve.
+const SCRATCH: usize = sinkhorn_scratch_len(N, P, Solver::Scaling);
 
 impl Buffers {
     /// Zeroed buffers (for a `static`).
@@ -38,11 +44,12 @@ impl Buffers {
             proposals: [[Scalar::ZERO; D]; P],
             log_pi: [Scalar::ZERO; P],
             log_b: [Scalar::ZERO; P],
-            row: [Scalar::ZERO; N],
+            col: [Scalar::ZERO; P],
             cost: [[Scalar::ZERO; P]; N],
             f: [Scalar::ZERO; N],
             g: [Scalar::ZERO; P],
-            scratch: [Scalar::ZERO; N + P],
+            scratch: [Scalar::ZERO; SCRATCH],
+            ones: [Scalar::ONE; P],
             next: [[Scalar::ZERO; D]; N],
         }
     }
@@ -61,13 +68,19 @@ pub fn profile(
     let mut target = Mixture3;
     let instr = |t: u32| (t as f32 * per_tick) as u32;
     let sigma = config.proposal_sigma();
-    let _ = writeln!(out, "stage profile of one step (instructions):");
+    let _ = writeln!(
+        out,
+        "stage profile of one step:          instructions  stack (bytes)"
+    );
+    let line = |out: &mut Out, name: &str, ((), t, stack): ((), u32, usize)| {
+        let _ = writeln!(out, "  {name:<33} {:>9} {stack:>6}", instr(t));
+    };
 
-    let t = ticks(|| {
+    let t = ticks_and_stack(|| {
         let _ = target.score(x, D, b.scores.as_flattened_mut());
     });
-    let _ = writeln!(out, "  target score at N particles      {:>9}", instr(t));
-    let t = ticks(|| {
+    line(out, "target score at N particles", t);
+    let t = ticks_and_stack(|| {
         propose(
             x,
             Some(b.scores.as_flattened()),
@@ -80,12 +93,12 @@ pub fn profile(
             rng,
         )
     });
-    let _ = writeln!(out, "  1 propose (P normal draws)       {:>9}", instr(t));
-    let t = ticks(|| {
+    line(out, "1 propose (P normal draws)", t);
+    let t = ticks_and_stack(|| {
         let _ = target.log_density(b.proposals.as_flattened(), D, &mut b.log_pi);
     });
-    let _ = writeln!(out, "  target log pi at P proposals     {:>9}", instr(t));
-    let t = ticks(|| {
+    line(out, "target log pi at P proposals", t);
+    let t = ticks_and_stack(|| {
         let _ = log_weights(
             b.means.as_flattened(),
             b.proposals.as_flattened(),
@@ -94,14 +107,23 @@ pub fn profile(
             sigma,
             config.truncate_weights,
             &mut b.log_b,
-            &mut b.row,
+            b.cost.as_flattened_mut(),
+            &mut b.col,
         );
     });
-    let _ = writeln!(out, "  2 weigh (N*P kernel exps)        {:>9}", instr(t));
-    let t = ticks(|| {
-        let _ = normalised_cost(x, b.proposals.as_flattened(), D, b.cost.as_flattened_mut());
+    line(out, "2 weigh (N*P kernel exps)", t);
+    let mut scale = Scalar::ONE;
+    let t = ticks_and_stack(|| {
+        scale = cost_scale(x, b.proposals.as_flattened(), D, b.cost.as_flattened_mut())
+            .unwrap_or(Scalar::ONE);
     });
-    let _ = writeln!(out, "  3-4 cost + median                {:>9}", instr(t));
+    line(out, "3-4 cost scale (median)", t);
+    // The solve below reads a stored cost matrix; the step forms its costs from the points.
+    let inv_scale = Scalar::ONE / scale;
+    for (row, p) in b.cost.iter_mut().zip(particles) {
+        half_sq_dists(p, b.proposals.as_flattened(), row);
+        row.iter_mut().for_each(|c| *c *= inv_scale);
+    }
     let log_a = [-Scalar::from_usize(N).ln(); N];
     let solve = |iterations: u32, b: &mut Buffers| {
         b.f.fill(Scalar::ZERO);
@@ -111,8 +133,9 @@ pub fn profile(
             coupling: config.coupling,
             max_iterations: iterations,
             tolerance: Scalar::from_f64(1e-30),
+            solver: Solver::Scaling,
         };
-        ticks(|| {
+        ticks_and_stack(|| {
             let _ = sinkhorn(
                 b.cost.as_flattened(),
                 &log_a,
@@ -126,25 +149,26 @@ pub fn profile(
     };
     let one = solve(1, b);
     let eleven = solve(11, b);
-    let per_iteration = instr(eleven.saturating_sub(one)) / 10;
+    line(out, "5 Sinkhorn, kernel + 1st iteration", one);
+    let per_iteration = instr(eleven.1.saturating_sub(one.1)) / 10;
     let _ = writeln!(
         out,
-        "  5 Sinkhorn, first iteration      {:>9} (incl. input checks)",
-        instr(one)
-    );
-    let _ = writeln!(
-        out,
-        "  5 Sinkhorn, each further iter.   {:>9} ({} per cost entry)",
+        "  5 Sinkhorn, each further iteration {:>9}        ({} per cost entry)",
         per_iteration,
         per_iteration as usize / (N * P)
     );
+    // The update reads a kernel and column scalings; its work does not depend on their values,
+    // so the plan `exp((f + g - C) / eps)` with unit scalings stands in.
     let inv_eps = Scalar::ONE / config.epsilon;
-    let g = b.g.map(|g| g * inv_eps);
-    let t = ticks(|| {
+    for (row, &f) in b.cost.iter_mut().zip(&b.f) {
+        for (c, &g) in row.iter_mut().zip(&b.g) {
+            *c = ((f + g - *c) * inv_eps).exp();
+        }
+    }
+    let t = ticks_and_stack(|| {
         update(
-            b.cost.as_flattened_mut(),
-            inv_eps,
-            &g,
+            b.cost.as_flattened(),
+            &b.ones,
             b.proposals.as_flattened(),
             x,
             D,
@@ -154,7 +178,7 @@ pub fn profile(
             rng,
         );
     });
-    let _ = writeln!(out, "  6 update (N*P plan exps)         {:>9}", instr(t));
+    line(out, "6 update (reads the kernel)", t);
 
     let _ = writeln!(out, "building blocks (instructions each):");
     let t = ticks(|| {
@@ -178,7 +202,7 @@ pub fn profile(
         .enumerate()
         .for_each(|(j, v)| *v = Scalar::from_f64(-(j as f64) / 16.0));
     let t = ticks(|| {
-        core::hint::black_box(log_sum_exp_in_place(&mut b.log_b));
+        core::hint::black_box(log_sum_exp_in_place::<Scalar, false>(&mut b.log_b));
     });
     let _ = writeln!(
         out,
