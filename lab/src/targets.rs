@@ -83,9 +83,13 @@ impl GaussianMixture {
 
     /// Normalised log-density at one point.
     pub fn log_pdf(&self, x: &[f64]) -> f64 {
-        let mut terms = vec![0.0; self.components()];
-        self.component_log_densities(x, &mut terms);
-        log_sum_exp(&terms)
+        self.log_pdf_with(x, &mut vec![0.0; self.components()])
+    }
+
+    /// [`GaussianMixture::log_pdf`] with `terms` (K) as scratch.
+    fn log_pdf_with(&self, x: &[f64], terms: &mut [f64]) -> f64 {
+        self.component_log_densities(x, terms);
+        log_sum_exp(terms)
     }
 
     /// Index of the component with the largest responsibility at `x`.
@@ -124,9 +128,10 @@ impl GaussianMixture {
 impl<T: entropic_transport::Real> Target<T> for GaussianMixture {
     fn log_density(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
         let mut point = vec![0.0; dim];
+        let mut terms = vec![0.0; self.components()];
         for (p, o) in x.chunks_exact(dim).zip(out.iter_mut()) {
             point.iter_mut().zip(p).for_each(|(a, &b)| *a = b.to_f64());
-            *o = T::from_f64(self.log_pdf(&point));
+            *o = T::from_f64(self.log_pdf_with(&point, &mut terms));
         }
         Ok(())
     }
