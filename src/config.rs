@@ -155,6 +155,21 @@ impl<T: Real> Default for Config<T> {
     }
 }
 
+impl<T: Real> Config<T> {
+    /// The configuration for [`Workspace::transport`](crate::Workspace::transport) in a particle
+    /// filter: the defaults with `epsilon` 0.2, `tolerance` 0.01 and `max_iterations` 50. A filter needs each plan converged in one call (its column marginal
+    /// is the posterior), where the sampler corrects a rough plan over later iterations; see
+    /// `docs/filter.md` for the measurements behind these values.
+    pub fn filter() -> Self {
+        Config {
+            epsilon: T::from_f64(0.2),
+            tolerance: T::from_f64(1e-2),
+            max_iterations: 50,
+            ..Config::default()
+        }
+    }
+}
+
 /// `true` when `x` is finite and > 0.
 pub(crate) fn is_positive<T: Real>(x: T) -> bool {
     x.is_finite() && x > T::ZERO

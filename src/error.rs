@@ -36,6 +36,13 @@ pub enum Error {
         /// Given length.
         found: usize,
     },
+    /// Transport was given no proposals, or more than the workspace's pool `N * M`.
+    ProposalCount {
+        /// The largest count the workspace holds.
+        max: usize,
+        /// Given count.
+        found: usize,
+    },
     /// A workspace, scratch, potential or marginal slice has the wrong length.
     BufferLength {
         /// Required length.
@@ -45,7 +52,9 @@ pub enum Error {
     },
     /// A particle coordinate is NaN or infinite.
     NonFiniteParticles,
-    /// A cost, marginal or warm-start input of the standalone Sinkhorn is NaN or `+inf`.
+    /// A cost, marginal or warm-start input of the standalone Sinkhorn is NaN or `+inf`; or a
+    /// proposal coordinate given to transport or resampling is not finite, or a log-weight is
+    /// NaN or `+inf`.
     NonFiniteInput,
     /// The pairwise cost overflowed (particles or proposals too far apart for the type).
     NonFiniteCost,
@@ -82,11 +91,14 @@ impl fmt::Display for Error {
             Error::ParticlesLength { expected, found } => {
                 write!(f, "particles hold {found} values, expected {expected}")
             }
+            Error::ProposalCount { max, found } => {
+                write!(f, "{found} proposals given, expected 1 to {max}")
+            }
             Error::BufferLength { expected, found } => {
                 write!(f, "buffer holds {found} values, expected {expected}")
             }
             Error::NonFiniteParticles => f.write_str("a particle coordinate is not finite"),
-            Error::NonFiniteInput => f.write_str("a Sinkhorn input is NaN or +inf"),
+            Error::NonFiniteInput => f.write_str("an input is NaN or +inf"),
             Error::NonFiniteCost => f.write_str("the pairwise cost overflowed"),
             Error::NonFiniteCovariance => {
                 f.write_str("the ensemble covariance overflowed or could not be factored")

@@ -70,6 +70,7 @@ macro_rules! unstable_modules {
 mod blocks;
 mod config;
 mod error;
+mod filter;
 mod layout;
 mod real;
 pub mod rng;
@@ -98,6 +99,7 @@ unstable_modules! {
 
 pub use config::{Config, Coupling, Mutation, Precondition, Shape, Update};
 pub use error::Error;
+pub use filter::{systematic_resample, weight_ess};
 #[cfg(feature = "fast-math")]
 pub use real::FastF32;
 pub use real::Real;

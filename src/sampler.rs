@@ -8,6 +8,7 @@
 use crate::blocks::BLOCKS;
 use crate::cost::cost_scale;
 use crate::error::check_len;
+use crate::filter::check_proposals;
 use crate::layout::{self, count_of, Extent, Preconditioner, Stages};
 use crate::mutate::{mutate, MutationBuffers};
 use crate::propose::propose;
@@ -15,7 +16,8 @@ use crate::real::is_nan_or_pos_inf;
 use crate::sinkhorn::{couple, Kernel, Points, SinkhornStats};
 use crate::target::{eval_log_density, eval_score, Erased};
 use crate::update::update;
-use crate::weights::log_weights;
+use crate::vector::all_finite;
+use crate::weights::{log_weights, normalise_log_weights};
 use crate::{Config, Error, Precondition, Real, Shape, Target};
 use rand_core::Rng;
 
@@ -139,22 +141,13 @@ impl<'a, T: Real> Workspace<'a, T> {
         rng: &mut R,
     ) -> Result<StepStats<T>, Error> {
         config.validate()?;
+        self.check_particles(particles)?;
         let d = self.shape.dim;
-        let expected = self.shape.n_particles * d;
-        if particles.len() != expected {
-            return Err(Error::ParticlesLength {
-                expected,
-                found: particles.len(),
-            });
-        }
-        if !particles.iter().all(|x| x.is_finite()) {
-            return Err(Error::NonFiniteParticles);
-        }
         let mut target = Erased(target);
         let Precondition::Ensemble { rate } = config.precondition else {
             let stats = self
                 .stages
-                .transport(config, particles, d, &mut target, rng)?;
+                .iterate(config, particles, d, &mut target, rng)?;
             particles.copy_from_slice(self.stages.next);
             return Ok(stats);
         };
@@ -163,9 +156,77 @@ impl<'a, T: Real> Workspace<'a, T> {
         let (whitened, mut whitened_target) = self.preconditioner.whiten(particles, d, &mut target);
         let stats = self
             .stages
-            .transport(config, whitened, d, &mut whitened_target, rng)?;
+            .iterate(config, whitened, d, &mut whitened_target, rng)?;
         self.preconditioner.unwhiten(self.stages.next, particles);
         Ok(stats)
+    }
+
+    /// Stages 3-6 with caller-made proposals: moves `particles` (N, d) along the entropic
+    /// transport plan to the `count = log_weights.len()` points `proposals` (count, d) weighted
+    /// by `exp(log_weights)` (unnormalised; `-inf` is a weight of 0). This is the resampling
+    /// step of a particle filter: proposals from the motion model (or the predicted particles
+    /// themselves) and log-weights from the measurement likelihood.
+    ///
+    /// `count` may be anything from 1 to the workspace's pool `N * M`; the first `N * count`
+    /// values of the kernel buffer are used. The configuration's `epsilon`, `coupling`,
+    /// `solver`, `max_iterations` (the bound on work: at most that many Sinkhorn sweeps),
+    /// `tolerance`, `warm_start`, `update` and `damping` apply; the weights are used as given
+    /// (no truncation: any correction is the caller's), and preconditioning and mutation do not
+    /// apply (the cost is Euclidean, and there is no target). [`Config::filter`] is tuned for
+    /// this call.
+    /// The statistics' `weight_ess` is that of the normalised weights, `acceptance_rate` is 0.
+    ///
+    /// On any error `particles` are left exactly as they were. Errors: those of the
+    /// configuration, `ParticlesLength`, `NonFiniteParticles`, `ProposalCount` (`count` is 0
+    /// or above `N * M`), `BufferLength` (`proposals` does not hold `count * d` values),
+    /// `NonFiniteInput` (a proposal coordinate is not finite, or a log-weight NaN or `+inf`),
+    /// `AllWeightsZero`, `NonFiniteCost`.
+    pub fn transport<R: Rng + ?Sized>(
+        &mut self,
+        config: &Config<T>,
+        particles: &mut [T],
+        proposals: &[T],
+        log_weights: &[T],
+        rng: &mut R,
+    ) -> Result<StepStats<T>, Error> {
+        config.validate()?;
+        self.check_particles(particles)?;
+        let (d, count, pool) = (self.shape.dim, log_weights.len(), self.shape.pool());
+        if count == 0 || count > pool {
+            return Err(Error::ProposalCount {
+                max: pool,
+                found: count,
+            });
+        }
+        check_proposals(proposals, log_weights, d)?;
+        let log_b = &mut self.stages.log_b[..count];
+        log_b.copy_from_slice(log_weights);
+        let weight_ess = normalise_log_weights(log_b, false)?;
+        self.stages.proposals[..count * d].copy_from_slice(proposals);
+        if !config.warm_start {
+            self.stages.reset_potentials();
+        }
+        let stats = self.stages.transport(config, particles, d, count, rng)?;
+        particles.copy_from_slice(&self.stages.next[..particles.len()]);
+        Ok(StepStats {
+            weight_ess,
+            ..stats
+        })
+    }
+
+    /// `Err` unless `particles` holds `N * d` finite values.
+    fn check_particles(&self, particles: &[T]) -> Result<(), Error> {
+        let expected = self.shape.n_particles * self.shape.dim;
+        if particles.len() != expected {
+            return Err(Error::ParticlesLength {
+                expected,
+                found: particles.len(),
+            });
+        }
+        if !all_finite(particles) {
+            return Err(Error::NonFiniteParticles);
+        }
+        Ok(())
     }
 }
 
@@ -178,7 +239,7 @@ impl<T: Real> Stages<'_, T> {
 
     /// Stages 1-7 from `particles` (N, d), which are only read: the new positions are left in
     /// `next`.
-    fn transport<R: Rng + ?Sized>(
+    fn iterate<R: Rng + ?Sized>(
         &mut self,
         config: &Config<T>,
         particles: &[T],
@@ -219,46 +280,10 @@ impl<T: Real> Stages<'_, T> {
             self.kernel,
             self.col_sums,
         )?;
-        // 3-4. Cost scale: the median cost (the costs themselves are formed where needed).
-        let cost_scale = cost_scale(particles, self.proposals, d, self.kernel)?;
-        // 5. Couple.
         if !config.warm_start {
             self.reset_potentials();
         }
-        let points = Points {
-            particles,
-            proposals: self.proposals,
-            dim: d,
-            inv_scale: T::ONE / cost_scale,
-        };
-        let kernel = Kernel {
-            matrix: self.kernel,
-            alpha: self.alpha,
-            beta: self.log_pi,
-            col: self.col_sums,
-        };
-        let sinkhorn = couple(
-            &points,
-            T::ONE / config.epsilon,
-            self.log_a,
-            self.log_b,
-            &config.sinkhorn_params(),
-            self.u,
-            self.v,
-            kernel,
-        );
-        // 6. Update.
-        let coupling_ess = update(
-            self.kernel,
-            self.log_pi,
-            self.proposals,
-            particles,
-            d,
-            config.update,
-            config.damping,
-            self.next,
-            rng,
-        );
+        let stats = self.transport(config, particles, d, self.log_pi.len(), rng)?;
         // 7. Mutate.
         let acceptance_rate = if config.mutation.steps > 0 {
             let buffers = MutationBuffers {
@@ -273,11 +298,72 @@ impl<T: Real> Stages<'_, T> {
             T::ZERO
         };
         Ok(StepStats {
+            weight_ess,
+            acceptance_rate,
+            ..stats
+        })
+    }
+
+    /// Stages 3-6 from `particles` (N, d) to the first `count` proposals of `proposals`,
+    /// weighted by the normalised log-weights in the first `count` values of `log_b`: the new
+    /// positions are left in `next`. Returns the statistics with `weight_ess` and
+    /// `acceptance_rate` 0 (the caller's to fill).
+    fn transport<R: Rng + ?Sized>(
+        &mut self,
+        config: &Config<T>,
+        particles: &[T],
+        d: usize,
+        count: usize,
+        rng: &mut R,
+    ) -> Result<StepStats<T>, Error> {
+        let n = particles.len() / d;
+        let proposals = &self.proposals[..count * d];
+        let log_b = &mut self.log_b[..count];
+        let matrix = &mut self.kernel[..n * count];
+        let beta = &mut self.log_pi[..count];
+        // 3-4. Cost scale: the median cost (the costs themselves are formed where needed).
+        let cost_scale = cost_scale(particles, proposals, d, matrix)?;
+        // 5. Couple.
+        let points = Points {
+            particles,
+            proposals,
+            dim: d,
+            inv_scale: T::ONE / cost_scale,
+        };
+        let kernel = Kernel {
+            matrix,
+            alpha: self.alpha,
+            beta,
+            col: &mut self.col_sums[..BLOCKS * count],
+        };
+        let sinkhorn = couple(
+            &points,
+            T::ONE / config.epsilon,
+            self.log_a,
+            log_b,
+            &config.sinkhorn_params(),
+            self.u,
+            &mut self.v[..count],
+            kernel,
+        );
+        // 6. Update.
+        let coupling_ess = update(
+            &self.kernel[..n * count],
+            &self.log_pi[..count],
+            proposals,
+            particles,
+            d,
+            config.update,
+            config.damping,
+            self.next,
+            rng,
+        );
+        Ok(StepStats {
             sinkhorn,
             cost_scale,
-            weight_ess,
+            weight_ess: T::ZERO,
             coupling_ess,
-            acceptance_rate,
+            acceptance_rate: T::ZERO,
         })
     }
 }
@@ -352,6 +438,25 @@ impl<T: Real, const N: usize, const P: usize, const D: usize> Etd<T, N, P, D> {
     ) -> Result<StepStats<T>, Error> {
         self.workspace()
             .step(config, particles.as_flattened_mut(), target, rng)
+    }
+
+    /// Moves `particles` along the transport plan to caller-made `proposals` (at most `P`)
+    /// weighted by `exp(log_weights)`; see [`Workspace::transport`].
+    pub fn transport<R: Rng + ?Sized>(
+        &mut self,
+        config: &Config<T>,
+        particles: &mut [[T; D]; N],
+        proposals: &[[T; D]],
+        log_weights: &[T],
+        rng: &mut R,
+    ) -> Result<StepStats<T>, Error> {
+        self.workspace().transport(
+            config,
+            particles.as_flattened_mut(),
+            proposals.as_flattened(),
+            log_weights,
+            rng,
+        )
     }
 }
 

@@ -38,6 +38,14 @@ pub fn log_weights<T: Real>(
     for (lb, &lp) in log_b.iter_mut().zip(log_pi) {
         *lb = lp - *lb; // -inf (zero density) stays -inf
     }
+    normalise_log_weights(log_b, truncate)
+}
+
+/// Normalises finite-or-`-inf` log-weights in place (`logsumexp(log_b) = 0`) and returns the
+/// weight ESS `1 / sum b_j^2`: finite log-weights are floored at `max - 30`, `-inf` stays a
+/// weight of exactly 0, and `truncate` caps every weight at `sqrt(P)` times the mean.
+/// `Err(AllWeightsZero)` if every entry is `-inf`. Entries must not be NaN or `+inf`.
+pub(crate) fn normalise_log_weights<T: Real>(log_b: &mut [T], truncate: bool) -> Result<T, Error> {
     let max = max(log_b);
     if max == T::NEG_INFINITY {
         return Err(Error::AllWeightsZero);
