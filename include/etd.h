@@ -207,6 +207,11 @@ enum etd_detail
      */
     ETD_DETAIL_STACK_SCRATCH_TOO_SMALL = 10,
     /**
+     * `count` proposals given to `etd_sampler_transport_*` is 0 or above the sampler's pool
+     * `n_particles * proposals_per_particle`.
+     */
+    ETD_DETAIL_PROPOSAL_COUNT = 11,
+    /**
      * A size (`n_particles`, `proposals_per_particle`, `dim`, `n`, `p`) is zero.
      */
     ETD_DETAIL_ZERO_SIZE = 20,
@@ -256,7 +261,9 @@ enum etd_detail
      */
     ETD_DETAIL_NON_FINITE_PARTICLES = 40,
     /**
-     * A cost or marginal of `etd_sinkhorn_*` is NaN or `+inf`.
+     * A cost or marginal of `etd_sinkhorn_*` is NaN or `+inf`; or a proposal coordinate of
+     * `etd_sampler_transport_*` / `etd_sampler_resample_*` is not finite, or a log-weight NaN
+     * or `+inf`.
      */
     ETD_DETAIL_NON_FINITE_INPUT = 41,
     /**
@@ -401,26 +408,6 @@ typedef struct etd_config {
 } etd_config;
 
 /**
- * Batch log-density (f64): write `log pi(x_k)` to `out[k]` for the `count` points
- * `x[k*dim .. (k+1)*dim]`, `k < count` (row-major). `-INFINITY` (zero density) is allowed,
- * NaN and `+INFINITY` are not. Return 0 on success; any other value aborts the step with
- * `ETD_ERR_CALLBACK`, and `etd_sampler_last_error_f64` returns the value in `callback_code`.
- * `x` and `out` are valid only during the call; `user` is passed through.
- */
-typedef int (*etd_log_density_f64)(void *user,
-                                   const double *x,
-                                   size_t count,
-                                   size_t dim,
-                                   double *out);
-
-/**
- * Batch score (f64): write `grad log pi(x_k)` to `out[k*dim .. (k+1)*dim]` for the `count`
- * points of `x` (row-major). Every value must be finite. Return 0 on success; any other value
- * aborts the step with `ETD_ERR_CALLBACK`.
- */
-typedef int (*etd_score_f64)(void *user, const double *x, size_t count, size_t dim, double *out);
-
-/**
  * What one step did (values widened to `double` for both APIs).
  */
 typedef struct etd_step_stats {
@@ -453,6 +440,26 @@ typedef struct etd_step_stats {
      */
     double acceptance_rate;
 } etd_step_stats;
+
+/**
+ * Batch log-density (f64): write `log pi(x_k)` to `out[k]` for the `count` points
+ * `x[k*dim .. (k+1)*dim]`, `k < count` (row-major). `-INFINITY` (zero density) is allowed,
+ * NaN and `+INFINITY` are not. Return 0 on success; any other value aborts the step with
+ * `ETD_ERR_CALLBACK`, and `etd_sampler_last_error_f64` returns the value in `callback_code`.
+ * `x` and `out` are valid only during the call; `user` is passed through.
+ */
+typedef int (*etd_log_density_f64)(void *user,
+                                   const double *x,
+                                   size_t count,
+                                   size_t dim,
+                                   double *out);
+
+/**
+ * Batch score (f64): write `grad log pi(x_k)` to `out[k*dim .. (k+1)*dim]` for the `count`
+ * points of `x` (row-major). Every value must be finite. Return 0 on success; any other value
+ * aborts the step with `ETD_ERR_CALLBACK`.
+ */
+typedef int (*etd_score_f64)(void *user, const double *x, size_t count, size_t dim, double *out);
 
 /**
  * Batch log-density (f32); as `etd_log_density_f64`, with `float`.
@@ -526,6 +533,115 @@ void etd_config_default(struct etd_config *cfg,
                         uint32_t n_particles,
                         uint32_t proposals_per_particle,
                         uint32_t dim);
+
+/**
+ * Fills `*cfg` for `etd_sampler_transport_*` in a particle filter: the defaults of
+ * `etd_config_default` with `epsilon` 0.2, `tolerance` 0.01 and `max_iterations` 50, so that
+ * every plan is converged in one call (its column marginal is the filter's posterior). The
+ * fields `alpha`, `sigma`, `score_clip`, `use_score` and `mutation_*` are not used by
+ * transport. `proposals_per_particle` sizes the proposal pool: a transport call accepts up to
+ * `n_particles * proposals_per_particle` proposals.
+ *
+ * @param[out] cfg  Written in full; nothing happens if it is NULL.
+ */
+void etd_config_filter(struct etd_config *cfg,
+                       uint32_t n_particles,
+                       uint32_t proposals_per_particle,
+                       uint32_t dim);
+
+/**
+ * Moves the particles along the entropic transport plan to caller-made proposals: the
+ * resampling step of a particle filter, in which every particle moves (to one proposal drawn
+ * from its plan row, or the row's weighted mean with `ETD_UPDATE_BARYCENTRIC`) instead of a
+ * few being copied and the rest dropped.
+ *
+ * Runs the cost, normalisation, coupling and update of a step on `particles` and the `count`
+ * points `proposals` weighted by `exp(log_weights)`, reusing the sampler's memory, warm start
+ * and generator. Typical proposals: the particles pushed through the motion model, with the
+ * measurement log-likelihood as log-weights (an ensemble-transform filter); or any other draws
+ * with their importance-corrected log-weights. The weights are used as given (`-INFINITY` is a
+ * weight of 0). `epsilon`, `coupling`, `max_iterations`, `tolerance`, `update` and `damping` of
+ * the configuration apply (`etd_config_filter` sets them for this call); preconditioning and
+ * mutation do not. The work is bounded by `max_iterations` Sinkhorn sweeps over the
+ * `n_particles x count` kernel, whatever the input.
+ *
+ * @param[in,out] s            Sampler from `etd_sampler_init_f64`.
+ * @param[in,out] particles    `n_particles * dim` values, row-major; written only on success.
+ * @param[in]     proposals    `count * dim` values, row-major, finite.
+ * @param[in]     count        1 to `n_particles * proposals_per_particle`.
+ * @param[in]     log_weights  `count` unnormalised log-weights: finite or `-INFINITY`, at
+ *                             least one finite.
+ * @param[out]    stats        What the call did (`weight_ess` of the given weights,
+ *                             `acceptance_rate` 0); may be NULL.
+ * @return `ETD_OK`; `ETD_ERR_NULL_POINTER`; `ETD_ERR_INVALID_ARGUMENT` (not a live f64
+ *         sampler, `count` out of range, misaligned or overlapping arrays); `ETD_ERR_NON_FINITE`
+ *         (a particle or proposal coordinate, or a log-weight NaN or `+inf`, every weight 0,
+ *         the cost overflowed); `ETD_ERR_PANIC`. On error the particles are untouched and
+ *         `etd_sampler_last_error_f64` says why.
+ */
+int32_t etd_sampler_transport_f64(struct etd_sampler_f64 *s,
+                                  double *particles,
+                                  const double *proposals,
+                                  size_t count,
+                                  const double *log_weights,
+                                  struct etd_step_stats *stats);
+
+/**
+ * As `etd_sampler_transport_f64`, with `float` particles, proposals and log-weights.
+ */
+int32_t etd_sampler_transport_f32(struct etd_sampler_f32 *s,
+                                  float *particles,
+                                  const float *proposals,
+                                  size_t count,
+                                  const float *log_weights,
+                                  struct etd_step_stats *stats);
+
+/**
+ * Systematic resampling, the classical fallback, with the calling convention of
+ * `etd_sampler_transport_f64`: overwrites the `n_particles` particles with copies of the
+ * proposals, proposal `j` copied the floor or the ceiling of `n_particles * w_j / sum w`
+ * times, using one uniform from the sampler's generator. Work `O(n_particles * dim + count)`;
+ * the sampler's memory is not used. Any `count >= 1` is accepted.
+ *
+ * @param[in,out] s            Sampler from `etd_sampler_init_f64` (its shape and generator).
+ * @param[out]    particles    `n_particles * dim` values; written only on success.
+ * @param[in]     proposals    `count * dim` values, row-major, finite.
+ * @param[in]     count        At least 1.
+ * @param[in]     log_weights  `count` unnormalised log-weights, as for transport.
+ * @return As `etd_sampler_transport_f64`; on error the particles are untouched.
+ */
+int32_t etd_sampler_resample_f64(struct etd_sampler_f64 *s,
+                                 double *particles,
+                                 const double *proposals,
+                                 size_t count,
+                                 const double *log_weights);
+
+/**
+ * As `etd_sampler_resample_f64`, with `float` values.
+ */
+int32_t etd_sampler_resample_f32(struct etd_sampler_f32 *s,
+                                 float *particles,
+                                 const float *proposals,
+                                 size_t count,
+                                 const float *log_weights);
+
+/**
+ * The effective sample size `(sum w)^2 / sum w^2` of `count` unnormalised log-weights, in
+ * `[1, count]`, computed shifted by the largest so any finite values work. A filter transports
+ * (or resamples) when it falls below a threshold, often `n_particles / 2`.
+ *
+ * @param[in]  log_weights  `count` values: finite or `-INFINITY`, at least one finite.
+ * @param[in]  count        At least 1.
+ * @param[out] ess          Written on success.
+ * @return `ETD_OK`, `ETD_ERR_NULL_POINTER`, `ETD_ERR_INVALID_ARGUMENT` (`count` 0, misaligned),
+ *         `ETD_ERR_NON_FINITE` (a NaN or `+inf` weight, or every weight 0) or `ETD_ERR_PANIC`.
+ */
+int32_t etd_weight_ess_f64(const double *log_weights, size_t count, double *ess);
+
+/**
+ * As `etd_weight_ess_f64`, with `float` log-weights (the result is widened to `double`).
+ */
+int32_t etd_weight_ess_f32(const float *log_weights, size_t count, double *ess);
 
 /**
  * Bytes of caller memory a sampler with this configuration needs, including slack for any

@@ -67,9 +67,13 @@ pub struct etd_config {
 }
 
 impl etd_config {
-    /// The kernel's defaults (`Config::default()`) for the given shape.
-    pub fn with_shape(n_particles: u32, proposals_per_particle: u32, dim: u32) -> Self {
-        let d = Config::<f64>::default();
+    /// The kernel configuration `d` (as `Config::default()`) for the given shape.
+    pub fn with_shape(
+        n_particles: u32,
+        proposals_per_particle: u32,
+        dim: u32,
+        d: &Config<f64>,
+    ) -> Self {
         etd_config {
             n_particles,
             proposals_per_particle,
@@ -155,7 +159,29 @@ pub unsafe extern "C" fn etd_config_default(
     proposals_per_particle: u32,
     dim: u32,
 ) {
-    let config = etd_config::with_shape(n_particles, proposals_per_particle, dim);
+    let config =
+        etd_config::with_shape(n_particles, proposals_per_particle, dim, &Config::default());
+    // SAFETY: `cfg` is NULL or writable, by the caller's contract.
+    unsafe { crate::guard::write_out(cfg, config) };
+}
+
+/// Fills `*cfg` for `etd_sampler_transport_*` in a particle filter: the defaults of
+/// `etd_config_default` with `epsilon` 0.2, `tolerance` 0.01 and `max_iterations` 50, so that
+/// every plan is converged in one call (its column marginal is the filter's posterior). The
+/// fields `alpha`, `sigma`, `score_clip`, `use_score` and `mutation_*` are not used by
+/// transport. `proposals_per_particle` sizes the proposal pool: a transport call accepts up to
+/// `n_particles * proposals_per_particle` proposals.
+///
+/// @param[out] cfg  Written in full; nothing happens if it is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn etd_config_filter(
+    cfg: *mut etd_config,
+    n_particles: u32,
+    proposals_per_particle: u32,
+    dim: u32,
+) {
+    let config =
+        etd_config::with_shape(n_particles, proposals_per_particle, dim, &Config::filter());
     // SAFETY: `cfg` is NULL or writable, by the caller's contract.
     unsafe { crate::guard::write_out(cfg, config) };
 }

@@ -77,11 +77,7 @@ impl<T> Array<T> {
 
     /// `ETD_ERR_INVALID_ARGUMENT` if this array shares a byte with `other`.
     pub(crate) fn disjoint_from(&self, other: (usize, usize)) -> Result<(), Failure> {
-        let (a, b) = self.bytes();
-        if a < other.1 && other.0 < b {
-            return Err(Failure::invalid(etd_detail::ETD_DETAIL_OVERLAP));
-        }
-        Ok(())
+        disjoint(self.bytes(), other)
     }
 
     /// The array as a shared slice.
@@ -103,6 +99,14 @@ impl<T> Array<T> {
         // SAFETY: as `into_slice`, plus exclusivity from the caller's contract.
         unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
+}
+
+/// `ETD_ERR_INVALID_ARGUMENT` if the byte ranges `[start, end)` share a byte.
+pub(crate) fn disjoint(a: (usize, usize), b: (usize, usize)) -> Result<(), Failure> {
+    if a.0 < b.1 && b.0 < a.1 {
+        return Err(Failure::invalid(etd_detail::ETD_DETAIL_OVERLAP));
+    }
+    Ok(())
 }
 
 /// Reads a caller struct at any alignment; NULL -> `ETD_ERR_NULL_POINTER`.

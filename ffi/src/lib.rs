@@ -7,8 +7,9 @@
 //! | module | C symbols |
 //! |---|---|
 //! | `status` | `etd_status`, `etd_detail`, `etd_error`, `etd_status_str`, `etd_detail_str`, and the mapping from the kernel's `Error` |
-//! | `config` | `etd_config`, `etd_config_default`, the coupling and update constants |
+//! | `config` | `etd_config`, `etd_config_default`, `etd_config_filter`, the coupling and update constants |
 //! | `sampler` | `etd_sampler_{size,init,step,set_precondition,last_error}_{f64,f32}` over caller memory, `etd_config_check_{f64,f32}` |
+//! | `filter` | `etd_sampler_{transport,resample}_{f64,f32}`, `etd_weight_ess_{f64,f32}`: the particle-filter entries |
 //! | `sinkhorn` | `etd_sinkhorn_{f64,f32}`, `etd_sinkhorn_scratch_{f64,f32}`, `etd_sinkhorn_check_{f64,f32}` |
 //! | `guard` | (internal) null checks, slice checks and the panic boundary |
 //!
@@ -34,13 +35,18 @@
 #[macro_use]
 mod guard;
 mod config;
+mod filter;
 mod sampler;
 mod sinkhorn;
 mod status;
 
 pub use config::{
-    etd_config, etd_config_default, ETD_COUPLING_BALANCED, ETD_COUPLING_GIBBS,
+    etd_config, etd_config_default, etd_config_filter, ETD_COUPLING_BALANCED, ETD_COUPLING_GIBBS,
     ETD_COUPLING_UNBALANCED, ETD_UPDATE_BARYCENTRIC, ETD_UPDATE_CATEGORICAL,
+};
+pub use filter::{
+    etd_sampler_resample_f32, etd_sampler_resample_f64, etd_sampler_transport_f32,
+    etd_sampler_transport_f64, etd_weight_ess_f32, etd_weight_ess_f64,
 };
 pub use sampler::{
     etd_config_check_f32, etd_config_check_f64, etd_log_density_f32, etd_log_density_f64,

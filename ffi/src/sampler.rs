@@ -4,7 +4,7 @@
 //! works, the [`State`] header, then the kernel's workspace of `workspace_len` scalars. The
 //! handle is the address of the header.
 
-use crate::guard::{boundary, catch, guarded, read_in, write_out, Array};
+use crate::guard::{boundary, catch, disjoint, guarded, read_in, write_out, Array};
 use crate::status::{etd_detail, etd_error, outcome, Failure};
 use crate::{etd_config, etd_status};
 use core::ffi::{c_int, c_void};
@@ -133,11 +133,11 @@ impl Scalar for f32 {
 
 /// The header at the start of a sampler's memory; the workspace follows at
 /// [`workspace_offset`] bytes.
-struct State<T> {
+pub(crate) struct State<T> {
     magic: u64,
-    shape: Shape,
-    config: Config<T>,
-    rng: DefaultRng,
+    pub(crate) shape: Shape,
+    pub(crate) config: Config<T>,
+    pub(crate) rng: DefaultRng,
     /// Scalars in the workspace.
     workspace_len: usize,
     /// The outcome of the last call on this sampler.
@@ -266,7 +266,7 @@ unsafe fn init<T: Scalar>(
 ///
 /// # Safety
 /// `sampler` is NULL or a handle of scalar `T` (see [`live_state`]).
-unsafe fn on_sampler<T: Scalar>(
+pub(crate) unsafe fn on_sampler<T: Scalar>(
     sampler: *mut T::Handle,
     body: impl FnOnce(&mut State<T>) -> Result<(), Failure>,
 ) -> i32 {
@@ -295,20 +295,7 @@ unsafe fn step<T: Scalar>(
         on_sampler::<T>(sampler, |state| {
             check_null!(particles);
             let log_density = log_density.ok_or(Failure::NULL)?;
-            let shape = state.shape;
-            // SAFETY: the workspace follows the header, as laid out by `init`.
-            let words = (state as *mut State<T>)
-                .cast::<u8>()
-                .add(workspace_offset::<T>());
-            let memory = Array::new(words.cast::<T>(), state.workspace_len)?;
-            let particles = Array::new(particles, shape.n_particles * shape.dim)?;
-            particles.disjoint_from(memory.bytes())?;
-            let header = state as *const State<T> as usize;
-            particles.disjoint_from((header, header + size_of::<State<T>>()))?;
-            // SAFETY: both arrays were checked (non-null, aligned, disjoint); their contents are
-            // initialised (the workspace by `init`, the particles by the caller).
-            let (memory, particles) = (memory.into_mut_slice(), particles.into_mut_slice());
-            let mut workspace = Workspace::from_memory(shape, memory)?;
+            let (mut workspace, particles) = attach(state, particles, &[])?;
             let mut target = Callbacks {
                 log_density,
                 score,
@@ -320,6 +307,46 @@ unsafe fn step<T: Scalar>(
             Ok(())
         })
     }
+}
+
+/// The workspace of the live sampler `state` and the caller's `particles` (N, d) as slices,
+/// once the particles are checked (non-null, aligned) and found disjoint from the sampler's
+/// memory, its header and the byte ranges of the call's read-only `inputs`; each input is
+/// checked disjoint from the memory and the header too.
+///
+/// # Safety
+/// `state` is a live sampler's header (its workspace follows it, as laid out by `init`);
+/// `particles` is NULL or holds N * d initialised values, and the inputs are arrays the caller
+/// does not write during the call.
+pub(crate) unsafe fn attach<'a, T: Scalar>(
+    state: &State<T>,
+    particles: *mut T,
+    inputs: &[(usize, usize)],
+) -> Result<(Workspace<'a, T>, &'a mut [T]), Failure> {
+    let shape = state.shape;
+    // SAFETY: the workspace follows the header, as laid out by `init`.
+    let words = unsafe {
+        (state as *const State<T>)
+            .cast::<u8>()
+            .add(workspace_offset::<T>())
+            .cast_mut()
+    };
+    let memory = Array::new(words.cast::<T>(), state.workspace_len)?;
+    let particles = Array::new(particles, shape.n_particles * shape.dim)?;
+    let header = state as *const State<T> as usize;
+    let header = (header, header + size_of::<State<T>>());
+    particles.disjoint_from(memory.bytes())?;
+    particles.disjoint_from(header)?;
+    for &input in inputs {
+        particles.disjoint_from(input)?;
+        memory.disjoint_from(input)?;
+        disjoint(input, header)?;
+    }
+    // SAFETY: both arrays were checked (non-null, aligned, disjoint from each other and from
+    // every input); their contents are initialised (the workspace by `init`, the particles by
+    // the caller).
+    let (memory, particles) = unsafe { (memory.into_mut_slice(), particles.into_mut_slice()) };
+    Ok((Workspace::from_memory(shape, memory)?, particles))
 }
 
 /// The header behind a non-null handle of scalar `T`, once it is aligned and carries `T`'s magic

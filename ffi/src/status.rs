@@ -66,6 +66,9 @@ pub enum etd_detail {
     /// `n + p` exceeds `ETD_SINKHORN_STACK_SCRATCH` and no scratch was given (status
     /// `ETD_ERR_NO_SUPPORT`).
     ETD_DETAIL_STACK_SCRATCH_TOO_SMALL = 10,
+    /// `count` proposals given to `etd_sampler_transport_*` is 0 or above the sampler's pool
+    /// `n_particles * proposals_per_particle`.
+    ETD_DETAIL_PROPOSAL_COUNT = 11,
     /// A size (`n_particles`, `proposals_per_particle`, `dim`, `n`, `p`) is zero.
     ETD_DETAIL_ZERO_SIZE = 20,
     /// `max_iterations` is 0.
@@ -91,7 +94,9 @@ pub enum etd_detail {
     /// A particle coordinate is NaN or infinite (status `ETD_ERR_NON_FINITE` for the rest of
     /// this group).
     ETD_DETAIL_NON_FINITE_PARTICLES = 40,
-    /// A cost or marginal of `etd_sinkhorn_*` is NaN or `+inf`.
+    /// A cost or marginal of `etd_sinkhorn_*` is NaN or `+inf`; or a proposal coordinate of
+    /// `etd_sampler_transport_*` / `etd_sampler_resample_*` is not finite, or a log-weight NaN
+    /// or `+inf`.
     ETD_DETAIL_NON_FINITE_INPUT = 41,
     /// The pairwise cost overflowed (particles or proposals too far apart for the type).
     ETD_DETAIL_NON_FINITE_COST = 42,
@@ -184,6 +189,7 @@ impl From<Error> for Failure {
                 (ETD_ERR_BUFFER_TOO_SMALL, ETD_DETAIL_MEMORY_TOO_SMALL)
             }
             Error::ZeroSize => (ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_ZERO_SIZE),
+            Error::ProposalCount { .. } => (ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_PROPOSAL_COUNT),
             Error::InvalidMaxIterations => {
                 (ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_INVALID_MAX_ITERATIONS)
             }
@@ -253,7 +259,7 @@ pub extern "C" fn etd_status_str(status: i32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn etd_detail_str(detail: i32) -> *const c_char {
     use etd_detail::*;
-    const ALL: [(etd_detail, &str); 32] = [
+    const ALL: [(etd_detail, &str); 33] = [
         (ETD_DETAIL_NONE, "no failure\0"),
         (ETD_DETAIL_NULL_POINTER, "a required pointer is NULL\0"),
         (
@@ -292,6 +298,10 @@ pub extern "C" fn etd_detail_str(detail: i32) -> *const c_char {
             ETD_DETAIL_STACK_SCRATCH_TOO_SMALL,
             "n + p exceeds ETD_SINKHORN_STACK_SCRATCH: pass scratch\0",
         ),
+        (
+            ETD_DETAIL_PROPOSAL_COUNT,
+            "count is 0 or above n_particles * proposals_per_particle\0",
+        ),
         (ETD_DETAIL_ZERO_SIZE, "a size is zero\0"),
         (ETD_DETAIL_INVALID_MAX_ITERATIONS, "max_iterations is 0\0"),
         (
@@ -324,7 +334,7 @@ pub extern "C" fn etd_detail_str(detail: i32) -> *const c_char {
         ),
         (
             ETD_DETAIL_NON_FINITE_INPUT,
-            "a cost or marginal is NaN or +inf\0",
+            "a cost, marginal, proposal or log-weight is NaN or +inf\0",
         ),
         (ETD_DETAIL_NON_FINITE_COST, "the pairwise cost overflowed\0"),
         (
@@ -395,6 +405,11 @@ mod tests {
                 ETD_DETAIL_MEMORY_TOO_SMALL,
             ),
             (
+                Error::ProposalCount { max: 4, found: 5 },
+                ETD_ERR_INVALID_ARGUMENT,
+                ETD_DETAIL_PROPOSAL_COUNT,
+            ),
+            (
                 Error::NonFiniteDensity,
                 ETD_ERR_NON_FINITE,
                 ETD_DETAIL_NON_FINITE_DENSITY,
@@ -443,7 +458,7 @@ mod tests {
             .map(|d| text(etd_detail_str(d)))
             .filter(|s| *s != "unknown detail")
             .collect();
-        assert_eq!(known.len(), 33);
+        assert_eq!(known.len(), 34);
         let mut sorted = known.clone();
         sorted.sort();
         sorted.dedup();

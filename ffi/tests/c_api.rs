@@ -164,6 +164,19 @@ fn c_example_samples_the_mixture_with_both_apis() {
 }
 
 #[test]
+fn c_filter_example_tracks_the_robot_with_transport_and_resampling() {
+    if skip() {
+        return;
+    }
+    let exe = compile("CC", "cc", C_FLAGS, &root().join("examples/c/filter.c"));
+    let out = run(&exe);
+    let rmse = numbers(&out, "filter:", "transport ");
+    let baseline = numbers(&out, "filter:", "systematic ");
+    // Both filters read four landmarks at 0.3 m range noise: a few tenths of a metre.
+    assert!(rmse[0] < 0.3 && baseline[0] < 0.3, "{out}");
+}
+
+#[test]
 fn c_error_paths_return_their_codes_and_leave_particles_unchanged() {
     if skip() {
         return;

@@ -92,8 +92,8 @@ static void expect_last(etd_sampler_f64 *s, int32_t status, int32_t detail, int3
     CHECK(etd_sampler_last_error_f64(s, &err) == ETD_OK);
     CHECK(err.status == status && err.detail == detail && err.callback_code == code);
     if (err.detail != detail)
-        fprintf(stderr, "  last error: status %d, detail %d (%s), code %d\n", err.status, err.detail,
-                etd_detail_str(err.detail), err.callback_code);
+        fprintf(stderr, "  last error: status %d, detail %d (%s), code %d; expected detail %d\n", err.status, err.detail,
+                etd_detail_str(err.detail), err.callback_code, detail);
 }
 
 /* One failing step: expected status, and particles and stats untouched. */
@@ -466,6 +466,52 @@ static void test_sinkhorn(void) {
     }
 }
 
+/* The filter entries: transport, systematic resampling and the weight ESS, good and bad. */
+static void test_filter(void) {
+    static unsigned char mem[1 << 16];
+    static double proposals[(N * M + 1) * D], logw[N * M + 1]; /* one spare, for count = pool + 1 */
+    etd_config cfg;
+    etd_sampler_f64 *s = NULL;
+    double ess = -1.0;
+    size_t i, pool = N * M;
+    etd_config_filter(&cfg, N, M, D);
+    CHECK(cfg.max_iterations == 50 && cfg.epsilon == 0.2 && cfg.tolerance == 0.01);
+    CHECK(etd_sampler_init_f64(mem, sizeof mem, &cfg, 3, &s) == ETD_OK);
+    for (i = 0; i < N * D; i++) particles[i] = (double)i / (N * D);
+    for (i = 0; i < pool * D; i++) proposals[i] = 1.0 + (double)(i % 7) / 7.0;
+    for (i = 0; i < pool; i++) logw[i] = -(double)(i % 5);
+    /* Success: every particle lands on a proposal, and stats are written. */
+    save();
+    CHECK(etd_sampler_transport_f64(s, particles, proposals, pool, logw, &stats) == ETD_OK);
+    CHECK(stats.weight_ess > 1.0 && stats.weight_ess <= (double)pool && stats.acceptance_rate == 0.0);
+    for (i = 0; i < N * D; i++) CHECK(particles[i] >= 1.0 && particles[i] < 2.0);
+    CHECK(etd_sampler_resample_f64(s, particles, proposals, 3, logw) == ETD_OK);
+    CHECK(etd_weight_ess_f64(logw, 5, &ess) == ETD_OK && ess > 1.0 && ess < 5.0);
+    /* Failures: a status, a detail, and the particles and stats untouched. */
+    save();
+    CHECK(etd_sampler_transport_f64(s, particles, proposals, 0, logw, &stats) == ETD_ERR_INVALID_ARGUMENT);
+    expect_last(s, ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_PROPOSAL_COUNT, 0);
+    CHECK(etd_sampler_transport_f64(s, particles, proposals, pool + 1, logw, &stats) ==
+          ETD_ERR_INVALID_ARGUMENT);
+    expect_last(s, ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_PROPOSAL_COUNT, 0);
+    CHECK(etd_sampler_transport_f64(s, particles, NULL, pool, logw, &stats) == ETD_ERR_NULL_POINTER);
+    CHECK(etd_sampler_transport_f64(s, particles, proposals, pool, particles, &stats) ==
+          ETD_ERR_INVALID_ARGUMENT);
+    expect_last(s, ETD_ERR_INVALID_ARGUMENT, ETD_DETAIL_OVERLAP, 0);
+    logw[2] = NAN;
+    CHECK(etd_sampler_transport_f64(s, particles, proposals, pool, logw, &stats) == ETD_ERR_NON_FINITE);
+    expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_NON_FINITE_INPUT, 0);
+    CHECK(etd_sampler_resample_f64(s, particles, proposals, pool, logw) == ETD_ERR_NON_FINITE);
+    CHECK(etd_weight_ess_f64(logw, pool, &ess) == ETD_ERR_NON_FINITE);
+    for (i = 0; i < pool; i++) logw[i] = -INFINITY;
+    CHECK(etd_sampler_transport_f64(s, particles, proposals, pool, logw, &stats) == ETD_ERR_NON_FINITE);
+    expect_last(s, ETD_ERR_NON_FINITE, ETD_DETAIL_ALL_WEIGHTS_ZERO, 0);
+    CHECK(etd_sampler_resample_f64(s, particles, proposals, 0, logw) == ETD_ERR_INVALID_ARGUMENT);
+    CHECK(unchanged());
+    CHECK(etd_weight_ess_f64(logw, 0, &ess) == ETD_ERR_INVALID_ARGUMENT);
+    CHECK(etd_weight_ess_f64(logw, 1, NULL) == ETD_ERR_NULL_POINTER);
+}
+
 /* Every status and detail has a static description; unknown values get one too. */
 static void test_strings(void) {
     int32_t i, j;
@@ -488,6 +534,7 @@ int main(void) {
     test_step();
     test_step_f32();
     test_sinkhorn();
+    test_filter();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return EXIT_FAILURE;
