@@ -105,8 +105,11 @@ static double run(etd_sampler_f64 *s, unsigned seed, int transport) {
         sq += pow(mx / total - truth[0], 2) + pow(my / total - truth[1], 2);
         if (etd_weight_ess_f64(logw, N, &ess) != ETD_OK) return -1.0;
         if (ess < N / 2) { /* move every particle (or resample), then weights are equal */
-            status = transport ? etd_sampler_transport_f64(s, particles, proposals, N, logw, NULL)
+            etd_step_stats st;
+            status = transport ? etd_sampler_transport_f64(s, particles, proposals, N, logw, &st)
                                : etd_sampler_resample_f64(s, particles, proposals, N, logw);
+            if (transport && status == ETD_OK && !st.converged) /* a capped plan: resample */
+                status = etd_sampler_resample_f64(s, particles, proposals, N, logw);
             for (i = 0; i < N; i++) logw[i] = 0.0;
         } else {
             memcpy(particles, proposals, sizeof particles);

@@ -7,14 +7,15 @@
 # gcc-arm-none-eabi + libnewlib-arm-none-eabi (the C firmware and arm-none-eabi-size/nm).
 # Runs, in order: the Rust firmware with libm maths and with the micromath fast path (each
 # self-checks mean, variance and mode shares and exits 1 if wrong), the stage profile, the
-# second shape for the RAM formula, the defmt build, and the C firmware linking libetd.a.
+# second shape for the RAM formula, the particle-filter firmware (etd-filter: self-checks its
+# final pose error), the defmt build, and the C firmware linking libetd.a.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 out="$target_dir/etd-cortex-m4"
-elf="$target_dir/thumbv7em-none-eabihf/release/etd-cortex-m4"
+bin_dir="$target_dir/thumbv7em-none-eabihf/release"
 qemu_timeout="${QEMU_TIMEOUT:-60}"
 mkdir -p "$out"
 
@@ -36,11 +37,11 @@ qemu() { # ELF LOG: boots ELF, tees the console to LOG, returns QEMU's (the firm
     return "${PIPESTATUS[0]}"
 }
 
-firmware() { # NAME [CARGO FEATURES...]: builds the Rust firmware, keeps the ELF as NAME.elf
-    local name="$1"
-    shift
-    (cd "$here" && cargo build --release --quiet "$@")
-    cp "$elf" "$out/$name.elf"
+firmware() { # NAME BIN [CARGO FEATURES...]: builds the Rust binary BIN, keeps its ELF as NAME.elf
+    local name="$1" bin="$2"
+    shift 2
+    (cd "$here" && cargo build --release --quiet --bin "$bin" "$@")
+    cp "$bin_dir/$bin" "$out/$name.elf"
 }
 
 bss_of() { arm-none-eabi-size -A "$1" | awk '$1 == ".bss" { print $2 }'; }
@@ -51,20 +52,20 @@ status=0
 start=$SECONDS
 
 echo "== Rust firmware, libm maths =="
-firmware libm
+firmware libm etd-cortex-m4
 qemu "$out/libm.elf" "$out/libm.log" || { echo "FAILED: libm firmware" >&2; status=1; }
 
 echo "== Rust firmware, micromath fast maths (--features fast-math) =="
-firmware fast-math --features fast-math
+firmware fast-math etd-cortex-m4 --features fast-math
 qemu "$out/fast-math.elf" "$out/fast-math.log" || { echo "FAILED: fast-math firmware" >&2; status=1; }
 
 echo "== Stage profile (--features profile) =="
-firmware profile --features profile
+firmware profile etd-cortex-m4 --features profile
 qemu "$out/profile.elf" "$out/profile.log" >/dev/null || { echo "FAILED: profile firmware" >&2; status=1; }
 sed -n '/stage profile/,/update/p' "$out/profile.log"
 
 echo "== Second shape for the RAM formula (--features shape-b: N = 16, M = 8, d = 3) =="
-firmware shape-b --features shape-b
+firmware shape-b etd-cortex-m4 --features shape-b
 qemu "$out/shape-b.elf" "$out/shape-b.log" >/dev/null || { echo "FAILED: shape-b firmware" >&2; status=1; }
 a_sym=$(sampler_symbol_size "$out/libm.elf")
 b_sym=$(sampler_symbol_size "$out/shape-b.elf")
@@ -80,6 +81,15 @@ if [[ -z "$a_len" || "$a_sym" != "$a_len" || "$b_sym" != "$b_len" ||
     echo "FAILED: RAM formula" >&2
     status=1
 fi
+
+echo "== Particle filter (etd-filter: N = 32, M = 1, d = 3, Etd::transport with Config::filter()) =="
+firmware filter etd-filter
+qemu "$out/filter.elf" "$out/filter.log" >/dev/null || { echo "FAILED: filter firmware" >&2; status=1; }
+sed -n '/^config:/p; /^instructions per update/,$p' "$out/filter.log"
+f_sym=$(sampler_symbol_size "$out/filter.elf")
+f_len=$(workspace_bytes "$out/filter.log")
+echo "sampler static: N=32 M=1 d=3: $f_sym bytes (workspace_len $f_len)"
+[[ -n "$f_len" && "$f_sym" == "$f_len" ]] || { echo "FAILED: filter sampler size" >&2; status=1; }
 
 echo "== defmt feature builds for thumbv7em-none-eabihf =="
 (cd "$root" && cargo build --release --quiet -p entropic-transport --features defmt \
@@ -99,10 +109,11 @@ qemu "$out/c.elf" "$out/c.log" || { echo "FAILED: C firmware" >&2; status=1; }
 
 echo "== Summary =="
 printf '%-10s %8s %6s %7s %14s %7s  %s\n' firmware text data bss "instr/step" stack result
-for name in libm fast-math c; do
+for name in libm fast-math filter c; do
     read -r text data bss _ < <(arm-none-eabi-size "$out/$name.elf" | tail -1)
-    instr=$(sed -n 's/^instructions per step: mean \([0-9]*\).*/\1/p' "$out/$name.log")
-    stack=$(sed -n 's/^peak stack of one step: \([0-9]*\).*/\1/p' "$out/$name.log")
+    # instructions and stack per sampler step, or per filter update
+    instr=$(sed -n 's/^instructions per \(step\|update\): mean \([0-9]*\).*/\2/p' "$out/$name.log")
+    stack=$(sed -n 's/^peak stack of one \(step\|update\): \([0-9]*\).*/\2/p' "$out/$name.log")
     result=$(grep -E '^(PASS|FAIL)' "$out/$name.log" || echo "no verdict")
     printf '%-10s %8s %6s %7s %14s %7s  %s\n' "$name" "$text" "$data" "$bss" "$instr" "${stack:--}" "$result"
 done

@@ -1,10 +1,8 @@
-//! The firmware proper (only built for the embedded target).
+//! The sampler firmware proper (only built for the embedded target).
 
-use core::arch::asm;
+use crate::measure::{console, exit, say, ticks_and_stack, Counter, PAINT_BYTES};
 use core::fmt::Write;
-use cortex_m::peripheral::{syst::SystClkSource, SYST};
-use cortex_m_rt::{entry, exception, ExceptionFrame};
-use cortex_m_semihosting::{debug, hio};
+use cortex_m_rt::entry;
 use entropic_transport::{workspace_len, DefaultRng, Etd, Real, Shape};
 use etd_cortex_m4::{
     check, errors, initial_particles, summarise, true_mean, true_variance, Mixture3, Scalar, D,
@@ -14,22 +12,6 @@ use rand_core::SeedableRng;
 
 /// Seed of the run (the host test `tests/seeds.rs` covers 300 others).
 const SEED: u64 = 2024;
-/// Bytes of stack painted below the caller's frame before each step.
-const PAINT_BYTES: usize = 32 * 1024;
-/// The paint pattern.
-const PAINT: u32 = 0xDEAD_BEEF;
-/// SysTick reload: the full 24 bits.
-const RELOAD: u32 = 0x00FF_FFFF;
-/// Iterations of the two-instruction calibration loop.
-const CALIBRATION_LOOPS: u32 = 1_000_000;
-
-/// The semihosting console.
-pub type Out = hio::HostStream;
-
-/// Writes to the semihosting console; output errors are ignored (nothing to report them to).
-macro_rules! say {
-    ($out:expr, $($arg:tt)*) => {{ let _ = writeln!($out, $($arg)*); }};
-}
 
 #[entry]
 fn main() -> ! {
@@ -39,17 +21,8 @@ fn main() -> ! {
     let sampler: &'static mut Etd<Scalar, N, P, D> = SAMPLER;
     let particles: &'static mut [[Scalar; D]; N] = PARTICLES;
 
-    let mut out: Out = match hio::hstdout() {
-        Ok(out) => out,
-        Err(()) => exit(false),
-    };
-    let Some(mut core) = cortex_m::Peripherals::take() else {
-        exit(false)
-    };
-    core.SYST.set_clock_source(SystClkSource::Core);
-    core.SYST.set_reload(RELOAD);
-    core.SYST.clear_current();
-    core.SYST.enable_counter();
+    let mut out = console();
+    let counter = Counter::start();
 
     let config = etd_cortex_m4::config();
     say!(
@@ -72,16 +45,7 @@ fn main() -> ! {
         workspace_len(&Shape::new(N, M, D)).unwrap_or(0) * core::mem::size_of::<Scalar>()
     );
 
-    // Calibrate: SysTick ticks for a loop of exactly 2 * CALIBRATION_LOOPS + 1 instructions
-    // (plus the fixed cost of reading the counter, measured by an empty window).
-    let empty = ticks(|| ());
-    let loop_ticks = ticks(|| spin(CALIBRATION_LOOPS)).saturating_sub(empty);
-    let instructions_per_tick = (2 * CALIBRATION_LOOPS + 1) as f32 / loop_ticks as f32;
-    say!(
-        out,
-        "calibration: {} instructions in {loop_ticks} SysTick ticks -> {instructions_per_tick:.3} instructions/tick (empty window {empty} ticks)",
-        2 * CALIBRATION_LOOPS + 1
-    );
+    counter.report(&mut out);
 
     let mut rng = DefaultRng::seed_from_u64(SEED);
     initial_particles(&mut rng, particles);
@@ -105,7 +69,7 @@ fn main() -> ! {
     for it in 1..=ITERATIONS {
         let (result, elapsed, stack) =
             ticks_and_stack(|| sampler.step(&config, particles, &mut target, &mut rng));
-        let instr = (elapsed.saturating_sub(empty) as f32 * instructions_per_tick) as u32;
+        let instr = counter.instructions(elapsed);
         total_instr += u64::from(instr);
         max_instr = max_instr.max(instr);
         min_instr = min_instr.min(instr);
@@ -178,106 +142,11 @@ fn main() -> ! {
             buffers,
             particles,
             &config,
-            instructions_per_tick,
+            counter.per_tick,
             &mut rng,
         );
     }
     let pass = check(&s) && max_instr > 0;
     say!(out, "{}", if pass { "PASS" } else { "FAIL" });
     exit(pass)
-}
-
-/// Ends the QEMU session with status 0 (`success`) or 1.
-fn exit(success: bool) -> ! {
-    debug::exit(if success {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    // Only reached without a semihosting host (real hardware without a debugger).
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
-/// `f()` and the SysTick ticks elapsed while it ran (SysTick counts down from [`RELOAD`]).
-#[inline(always)]
-fn timed<R>(f: impl FnOnce() -> R) -> (R, u32) {
-    let start = SYST::get_current();
-    let result = f();
-    let end = SYST::get_current();
-    (result, start.wrapping_sub(end) & RELOAD)
-}
-
-/// SysTick ticks elapsed while `f` runs.
-#[inline(always)]
-pub fn ticks(f: impl FnOnce()) -> u32 {
-    timed(f).1
-}
-
-/// `f()`, the [`ticks`] it took, and the bytes of stack it used below the caller's frame
-/// (the stack is painted first, then searched for the lowest word `f` wrote).
-#[inline(always)]
-pub fn ticks_and_stack<R>(f: impl FnOnce() -> R) -> (R, u32, usize) {
-    let sp = cortex_m::register::msp::read() as usize;
-    let bottom = sp - PAINT_BYTES;
-    paint(bottom, sp - 64);
-    let (result, t) = timed(f);
-    (result, t, sp - lowest_touched(bottom, sp - 64))
-}
-
-/// Exactly `2 * n + 1` instructions (`n` >= 1): a `subs`/`bne` pair per round, plus the `mov`.
-#[inline(always)]
-fn spin(n: u32) {
-    // SAFETY: register-only arithmetic and a local branch; no memory, no stack.
-    unsafe {
-        asm!(
-            "mov {0}, {1}",
-            "2:",
-            "subs {0}, {0}, #1",
-            "bne 2b",
-            out(reg) _,
-            in(reg) n,
-            options(nomem, nostack),
-        );
-    }
-}
-
-/// Fills the words in `[bottom, top)` with [`PAINT`].
-#[inline(always)]
-fn paint(bottom: usize, top: usize) {
-    let mut a = bottom;
-    while a < top {
-        // SAFETY: the range lies between the end of .bss and the live stack frame (4 MiB of
-        // RAM, a few tens of KiB used); nothing lives there while we paint.
-        unsafe { core::ptr::write_volatile(a as *mut u32, PAINT) };
-        a += 4;
-    }
-}
-
-/// The lowest address in `[bottom, top)` whose word no longer holds [`PAINT`] (`top` if none).
-#[inline(always)]
-fn lowest_touched(bottom: usize, top: usize) -> usize {
-    let mut a = bottom;
-    // SAFETY: same range as `paint`, read only.
-    while a < top && unsafe { core::ptr::read_volatile(a as *const u32) } == PAINT {
-        a += 4;
-    }
-    a
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    if let Ok(mut out) = hio::hstdout() {
-        say!(out, "HardFault: {frame:?}");
-    }
-    exit(false)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    if let Ok(mut out) = hio::hstdout() {
-        say!(out, "panic: {info}");
-    }
-    exit(false)
 }

@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod robot;
+
 use entropic_transport::rng::fill_normal;
 use entropic_transport::{Config, DefaultRng, Real, Target};
 

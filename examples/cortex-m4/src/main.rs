@@ -8,6 +8,8 @@
 
 #[cfg(target_os = "none")]
 mod firmware;
+#[cfg(target_os = "none")]
+mod measure;
 #[cfg(all(target_os = "none", feature = "profile"))]
 mod profile;
 

@@ -3,7 +3,7 @@
 //! ensemble, each timed with the same SysTick window as the whole step. Extra static buffers
 //! (one more workspace) make this build's RAM figures meaningless; the default build has none.
 
-use crate::firmware::{ticks, ticks_and_stack, Out};
+use crate::measure::{ticks, ticks_and_stack, Out};
 use core::fmt::Write;
 use entropic_transport::cost::{cost_scale, half_sq_dists};
 use entropic_transport::propose::propose;
