@@ -396,13 +396,14 @@ typedef struct etd_config {
      */
     uint32_t use_score;
     /**
-     * Metropolis-Hastings steps per particle after each update (default 0 = off). MALA when a
-     * score callback is passed to the step (even with `use_score == 0`), random-walk MH
-     * otherwise.
+     * Metropolis-Hastings steps per particle after each update; 0 = off (default 0 for
+     * `dim <= 2`, 10 from `dim = 3` on). MALA when a score callback is passed to the step (even
+     * with `use_score == 0`), random-walk MH otherwise.
      */
     uint32_t mutation_steps;
     /**
-     * Step size `h` of the mutation (default 0.01; used only when `mutation_steps > 0`).
+     * Step size `h` of the mutation, in whitened units while the sampler is preconditioned
+     * (default 0.3; used only when `mutation_steps > 0`).
      */
     double mutation_step_size;
 } etd_config;
@@ -525,7 +526,11 @@ const char *etd_version(void);
  * Fills `*cfg` with the defaults for `n_particles` particles, `proposals_per_particle`
  * proposals each, in dimension `dim`: `max_iterations` 8, `epsilon` 0.1, `tolerance` 0.05,
  * `alpha` 0.05, `sigma` 0 (= `sqrt(2 alpha)`), `score_clip` 5, `rho` 1, `damping` 1, balanced
- * coupling, categorical update, `use_score` 1, no mutation (`mutation_step_size` 0.01).
+ * coupling, categorical update, `use_score` 1, `mutation_step_size` 0.3 and `mutation_steps`
+ * 0 for `dim <= 2`, 10 from `dim = 3` on. A sampler initialised from it is preconditioned by
+ * its ensemble covariance (`etd_sampler_set_precondition_f64`, rate 0.1): together with the
+ * mutation, this keeps the ensemble's spread in high dimension. The transport step alone, as
+ * published, is `mutation_steps = 0` and `etd_sampler_set_precondition_f64(s, 0)`.
  *
  * @param[out] cfg  Written in full; nothing happens if it is NULL.
  */
@@ -706,13 +711,14 @@ int32_t etd_sampler_step_f64(struct etd_sampler_f64 *s,
                              struct etd_step_stats *stats);
 
 /**
- * Turns preconditioning by the ensemble's own covariance on (`rate` in (0, 1]) or off
- * (`rate` 0, the state after `etd_sampler_init_f64`). While on, every stage of a step runs in
+ * Turns preconditioning by the ensemble's own covariance on (`rate` in (0, 1]; 0.1 after
+ * `etd_sampler_init_f64`) or off (`rate` 0). While on, every stage of a step runs in
  * coordinates whitened by a running average of the ensemble covariance, in which each step's
  * covariance has weight `rate` (0.1 averages over about ten steps); `alpha`, `sigma` and
- * `mutation_step_size` are then in whitened units. Use it with `mutation_steps > 0`: the
- * transport step alone loses spread in high dimension, and whitening then shrinks the proposals
- * with the ensemble (see the README). The running average persists in `mem` between steps.
+ * `mutation_step_size` are then in whitened units. From `dim = 3` on keep `mutation_steps > 0`
+ * with it: the transport step alone loses spread in high dimension, and whitening then shrinks
+ * the proposals with the ensemble (see `docs/algorithm.md`). The running average persists in
+ * `mem` between steps.
  *
  * @param[in,out] s     Sampler from `etd_sampler_init_f64`.
  * @param[in]     rate  0 (off) or a weight in (0, 1].

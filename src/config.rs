@@ -63,28 +63,57 @@ pub enum Update {
     Barycentric,
 }
 
-/// The optional Metropolis-Hastings mutation after the update (ETD-SMC).
+/// How many Metropolis-Hastings steps the mutation runs per particle and iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Steps {
+    /// Chosen from the dimension `d` (the default): none for `d <= 2`, where the transport
+    /// alone spreads the ensemble more evenly than independent draws and MH steps only add
+    /// noise; 10 from `d = 3` on, where the transport step contracts the ensemble and the
+    /// steps restore its spread (see `docs/algorithm.md`, "Defaults").
+    Auto,
+    /// Exactly this many; 0 turns mutation off.
+    Fixed(u32),
+}
+
+impl Steps {
+    /// The steps of [`Steps::Auto`] from `d = 3` on.
+    pub const AUTO: u32 = 10;
+
+    /// The number of steps in dimension `dim`.
+    pub const fn count(self, dim: usize) -> u32 {
+        match self {
+            Steps::Auto if dim <= 2 => 0,
+            Steps::Auto => Self::AUTO,
+            Steps::Fixed(k) => k,
+        }
+    }
+}
+
+/// The Metropolis-Hastings mutation after the update (ETD-SMC).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Mutation<T> {
-    /// MH steps per particle and iteration (`K`); 0 turns mutation off (the default).
-    pub steps: u32,
-    /// Step size `h`: MALA proposes `x + h s(x) + sqrt(2h) xi`, random-walk MH `x + sqrt(2h) xi`
-    /// (in whitened coordinates when preconditioning).
+    /// MH steps per particle and iteration (`K`; default [`Steps::Auto`]).
+    pub steps: Steps,
+    /// Step size `h` (default 0.3): MALA proposes `x + h s(x) + sqrt(2h) xi`, random-walk MH
+    /// `x + sqrt(2h) xi`, in whitened coordinates when preconditioning (where the target has
+    /// roughly unit scale and MALA's best step, about `1.4 d^(-1/3)`, is above 0.3 up to
+    /// `d = 90`).
     pub step_size: T,
 }
 
-/// Optional preconditioning by the ensemble's own covariance (a project extension; see
+/// Preconditioning by the ensemble's own covariance (a project extension; see
 /// `docs/algorithm.md`, stage 0).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Precondition<T> {
-    /// Isotropic proposals and the Euclidean cost (the default).
+    /// Isotropic proposals and the Euclidean cost.
     Off,
     /// Every stage runs in coordinates whitened by `Sigma`, the ensemble covariance averaged
     /// over steps with weight `rate` in (0, 1] per step (1: this step's covariance only; 0.1
-    /// averages over about ten steps). `alpha`, `sigma` and the mutation's `step_size` are
-    /// then in whitened units, where the target has roughly unit scale.
+    /// averages over about ten steps; the default). `alpha`, `sigma` and the mutation's
+    /// `step_size` are then in whitened units, where the target has roughly unit scale.
     Ensemble {
         /// Weight of the current ensemble in the running covariance.
         rate: T,
@@ -92,7 +121,8 @@ pub enum Precondition<T> {
 }
 
 /// Algorithm parameters of one ETD iteration. `Config::default()` gives the defaults of
-/// `docs/algorithm.md`.
+/// `docs/algorithm.md`: the transport step, preconditioned by the ensemble covariance, with
+/// MALA mutation from `d = 3` on; [`Config::plain`] is the transport step alone.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config<T> {
@@ -119,14 +149,14 @@ pub struct Config<T> {
     pub update: Update,
     /// Damping `eta` in (0, 1]: `x <- (1 - eta) x + eta x_new` (default 1).
     pub damping: T,
-    /// Optional MH mutation (default off).
+    /// MH mutation (default: 10 steps of `h = 0.3` from `d = 3` on, none below).
     pub mutation: Mutation<T>,
     /// Start Sinkhorn from the previous iteration's potentials (default `true`).
     pub warm_start: bool,
     /// Cap each importance weight at `sqrt(P)` times the mean weight (truncated importance
     /// sampling; default `true`, a project choice: see the README's measurements).
     pub truncate_weights: bool,
-    /// Whitening by the ensemble covariance (default off).
+    /// Whitening by the ensemble covariance (default on, `rate` 0.1).
     pub precondition: Precondition<T>,
 }
 
@@ -145,22 +175,41 @@ impl<T: Real> Default for Config<T> {
             update: Update::Categorical,
             damping: T::ONE,
             mutation: Mutation {
-                steps: 0,
-                step_size: T::from_f64(0.01),
+                steps: Steps::Auto,
+                step_size: T::from_f64(0.3),
             },
             warm_start: true,
             truncate_weights: true,
-            precondition: Precondition::Off,
+            precondition: Precondition::Ensemble {
+                rate: T::from_f64(0.1),
+            },
         }
     }
 }
 
 impl<T: Real> Config<T> {
+    /// The transport step alone, as the method was published: the defaults without
+    /// preconditioning and without mutation (mutation step size 0.01 for anyone who turns it
+    /// back on in unwhitened coordinates). Best in one and two dimensions, where it equals the
+    /// default; it loses spread as the dimension grows (`docs/results.md`).
+    pub fn plain() -> Self {
+        Config {
+            mutation: Mutation {
+                steps: Steps::Fixed(0),
+                step_size: T::from_f64(0.01),
+            },
+            precondition: Precondition::Off,
+            ..Config::default()
+        }
+    }
+
     /// The configuration for [`Workspace::transport`](crate::Workspace::transport) in a particle
-    /// filter: the defaults with `epsilon` 0.2, `tolerance` 0.01 and `max_iterations` 50. A filter needs each plan converged in one call (its column marginal
-    /// is the posterior), where the sampler corrects a rough plan over later iterations; see
-    /// `docs/filter.md` for the measurements behind these values.
+    /// filter: the defaults with `epsilon` 0.2, `tolerance` 0.01 and `max_iterations` 50. A
+    /// filter needs each plan converged in one call (its column marginal is the posterior),
+    /// where the sampler corrects a rough plan over later iterations; see `docs/filter.md` for
+    /// the measurements behind these values.
     pub fn filter() -> Self {
+        // Preconditioning and mutation do not apply to transport.
         Config {
             epsilon: T::from_f64(0.2),
             tolerance: T::from_f64(1e-2),
@@ -208,7 +257,7 @@ impl<T: Real> Config<T> {
         if !(self.damping > T::ZERO && self.damping <= T::ONE) {
             return Err(Error::InvalidDamping);
         }
-        if self.mutation.steps > 0 && !is_positive(self.mutation.step_size) {
+        if self.mutation.steps != Steps::Fixed(0) && !is_positive(self.mutation.step_size) {
             return Err(Error::InvalidMutationStepSize);
         }
         if let Precondition::Ensemble { rate } = self.precondition {

@@ -97,7 +97,7 @@ unstable_modules! {
     weights,
 }
 
-pub use config::{Config, Coupling, Mutation, Precondition, Shape, Update};
+pub use config::{Config, Coupling, Mutation, Precondition, Shape, Steps, Update};
 pub use error::Error;
 pub use filter::{systematic_resample, weight_ess};
 #[cfg(feature = "fast-math")]
@@ -117,4 +117,6 @@ pub mod doctests {
     pub struct Algorithm;
     #[doc = include_str!("../docs/embedded.md")]
     pub struct Embedded;
+    #[doc = include_str!("../docs/filter.md")]
+    pub struct Filter;
 }

@@ -2,7 +2,7 @@
 
 use crate::rng::{fill_normal, uniform};
 use crate::target::{eval_log_density, eval_score};
-use crate::{Error, Mutation, Real, Target};
+use crate::{Error, Real, Target};
 use rand_core::Rng;
 
 /// Caller memory of [`mutate`]. Shapes: `proposal`, `score`, `score_proposal` (N, d);
@@ -20,7 +20,8 @@ pub struct MutationBuffers<'a, T> {
     pub log_pi_proposal: &'a mut [T],
 }
 
-/// Runs `mutation.steps` MH steps on every particle in `x` (N, d) and returns the acceptance rate.
+/// Runs `steps` MH steps of size `h` on every particle in `x` (N, d) and returns the acceptance
+/// rate.
 ///
 /// MALA when the target has a score: `y = x + h s(x) + sqrt(2h) xi`, with the matching
 /// Langevin proposal densities in the acceptance ratio; random-walk MH otherwise:
@@ -28,7 +29,8 @@ pub struct MutationBuffers<'a, T> {
 pub fn mutate<T: Real, G: Target<T> + ?Sized, R: Rng + ?Sized>(
     x: &mut [T],
     dim: usize,
-    mutation: &Mutation<T>,
+    steps: u32,
+    h: T,
     target: &mut G,
     buffers: MutationBuffers<'_, T>,
     rng: &mut R,
@@ -40,7 +42,6 @@ pub fn mutate<T: Real, G: Target<T> + ?Sized, R: Rng + ?Sized>(
         log_pi,
         log_pi_proposal,
     } = buffers;
-    let h = mutation.step_size;
     let noise = (T::from_f64(2.0) * h).sqrt();
     let langevin = target.has_score();
     eval_log_density(target, x, dim, log_pi)?;
@@ -51,7 +52,7 @@ pub fn mutate<T: Real, G: Target<T> + ?Sized, R: Rng + ?Sized>(
         score_proposal.fill(T::ZERO);
     }
     let mut accepted = 0usize;
-    for _ in 0..mutation.steps {
+    for _ in 0..steps {
         fill_normal(rng, proposal);
         for ((y, x_i), s) in proposal
             .chunks_exact_mut(dim)
@@ -87,7 +88,7 @@ pub fn mutate<T: Real, G: Target<T> + ?Sized, R: Rng + ?Sized>(
             }
         }
     }
-    let proposals = x.len() / dim * mutation.steps as usize;
+    let proposals = x.len() / dim * steps as usize;
     Ok(T::from_usize(accepted) / T::from_usize(proposals.max(1)))
 }
 
@@ -169,10 +170,6 @@ mod tests {
             vec![0.0; COUNT * DIM],
         );
         let (mut log_pi, mut log_pi_proposal) = (vec![0.0; COUNT], vec![0.0; COUNT]);
-        let mutation = Mutation {
-            steps: 50,
-            step_size,
-        };
         let buffers = MutationBuffers {
             proposal: &mut proposal,
             score: &mut score,
@@ -180,7 +177,7 @@ mod tests {
             log_pi: &mut log_pi,
             log_pi_proposal: &mut log_pi_proposal,
         };
-        let acceptance = mutate(&mut x, DIM, &mutation, target, buffers, &mut rng).unwrap();
+        let acceptance = mutate(&mut x, DIM, 50, step_size, target, buffers, &mut rng).unwrap();
         moments(&x, acceptance)
     }
 

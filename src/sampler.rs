@@ -285,7 +285,8 @@ impl<T: Real> Stages<'_, T> {
         }
         let stats = self.transport(config, particles, d, self.log_pi.len(), rng)?;
         // 7. Mutate.
-        let acceptance_rate = if config.mutation.steps > 0 {
+        let steps = config.mutation.steps.count(d);
+        let acceptance_rate = if steps > 0 {
             let buffers = MutationBuffers {
                 proposal: self.means,
                 score: self.mutation_score,
@@ -293,7 +294,8 @@ impl<T: Real> Stages<'_, T> {
                 log_pi: self.alpha,
                 log_pi_proposal: self.mutation_log_pi_proposal,
             };
-            mutate(self.next, d, &config.mutation, target, buffers, rng)?
+            let h = config.mutation.step_size;
+            mutate(self.next, d, steps, h, target, buffers, rng)?
         } else {
             T::ZERO
         };

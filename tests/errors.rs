@@ -2,7 +2,7 @@
 
 use entropic_transport::{
     sinkhorn, sinkhorn_scratch_len, workspace_len, Config, Coupling, DefaultRng, Error, Mutation,
-    Shape, SinkhornParams, Solver, Target, Workspace,
+    Shape, SinkhornParams, Solver, Steps, Target, Workspace,
 };
 use rand_core::SeedableRng;
 
@@ -147,7 +147,7 @@ fn invalid_configuration_is_rejected() {
         (
             Config {
                 mutation: Mutation {
-                    steps: 2,
+                    steps: Steps::Fixed(2),
                     step_size: 0.0,
                 },
                 ..d
@@ -188,7 +188,7 @@ fn target_faults_are_reported() {
     };
     let mutating = Config {
         mutation: Mutation {
-            steps: 3,
+            steps: Steps::Fixed(3),
             step_size: 0.05,
         },
         ..d
@@ -339,7 +339,7 @@ fn same_seed_gives_bit_identical_particles() {
         let mut x: Vec<f64> = (0..32).map(|i| (i as f64 * 0.7).sin() * 4.0).collect();
         let config = Config {
             mutation: Mutation {
-                steps: 2,
+                steps: Steps::Fixed(2),
                 step_size: 0.05,
             },
             ..Config::default()

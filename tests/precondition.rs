@@ -3,7 +3,8 @@
 
 use entropic_transport::rng::fill_normal;
 use entropic_transport::{
-    workspace_len, Config, DefaultRng, Error, Mutation, Precondition, Shape, Target, Workspace,
+    workspace_len, Config, DefaultRng, Error, Mutation, Precondition, Shape, Steps, Target,
+    Workspace,
 };
 use rand_core::SeedableRng;
 
@@ -115,7 +116,7 @@ fn preconditioned_with_mutation() -> Config<f64> {
     Config {
         precondition: Precondition::Ensemble { rate: 0.3 },
         mutation: Mutation {
-            steps: 2,
+            steps: Steps::Fixed(2),
             step_size: 0.3,
         },
         ..Config::default()
@@ -131,10 +132,10 @@ fn preconditioned_steps_commute_with_lower_triangular_affine_maps() {
     assert!(gap < 1e-9, "preconditioned runs differ by {gap}");
     let plain = equivariance_gap(&Config {
         mutation: Mutation {
-            steps: 2,
+            steps: Steps::Fixed(2),
             step_size: 0.3,
         },
-        ..Config::default()
+        ..Config::plain()
     });
     println!("plain gap {plain:e}");
     assert!(plain > 0.1, "plain runs differ by only {plain}");
@@ -278,7 +279,7 @@ fn preconditioning_samples_an_ill_conditioned_gaussian() {
     let config = Config {
         precondition: Precondition::Ensemble { rate: 0.1 },
         mutation: Mutation {
-            steps: 5,
+            steps: Steps::Fixed(5),
             step_size: 0.3,
         },
         ..Config::default()

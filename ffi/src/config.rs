@@ -2,7 +2,7 @@
 //! to the kernel's [`Shape`] and [`Config`].
 
 use crate::status::{etd_detail, Failure};
-use entropic_transport::{Config, Coupling, Mutation, Real, Shape, Update};
+use entropic_transport::{Config, Coupling, Mutation, Real, Shape, Steps, Update};
 
 /// Balanced coupling: both marginals exact (the default).
 pub const ETD_COUPLING_BALANCED: u32 = 0u32;
@@ -58,11 +58,12 @@ pub struct etd_config {
     pub update: u32,
     /// 1: guide proposals with the score callback (default); 0: need only the log-density.
     pub use_score: u32,
-    /// Metropolis-Hastings steps per particle after each update (default 0 = off). MALA when a
-    /// score callback is passed to the step (even with `use_score == 0`), random-walk MH
-    /// otherwise.
+    /// Metropolis-Hastings steps per particle after each update; 0 = off (default 0 for
+    /// `dim <= 2`, 10 from `dim = 3` on). MALA when a score callback is passed to the step (even
+    /// with `use_score == 0`), random-walk MH otherwise.
     pub mutation_steps: u32,
-    /// Step size `h` of the mutation (default 0.01; used only when `mutation_steps > 0`).
+    /// Step size `h` of the mutation, in whitened units while the sampler is preconditioned
+    /// (default 0.3; used only when `mutation_steps > 0`).
     pub mutation_step_size: f64,
 }
 
@@ -89,7 +90,7 @@ impl etd_config {
             coupling: ETD_COUPLING_BALANCED,
             update: ETD_UPDATE_CATEGORICAL,
             use_score: u32::from(d.use_score),
-            mutation_steps: d.mutation.steps,
+            mutation_steps: d.mutation.steps.count(dim as usize),
             mutation_step_size: d.mutation.step_size,
         }
     }
@@ -136,7 +137,7 @@ impl etd_config {
             update,
             damping: t(self.damping),
             mutation: Mutation {
-                steps: self.mutation_steps,
+                steps: Steps::Fixed(self.mutation_steps),
                 step_size: t(self.mutation_step_size),
             },
             ..Config::default()
@@ -149,7 +150,11 @@ impl etd_config {
 /// Fills `*cfg` with the defaults for `n_particles` particles, `proposals_per_particle`
 /// proposals each, in dimension `dim`: `max_iterations` 8, `epsilon` 0.1, `tolerance` 0.05,
 /// `alpha` 0.05, `sigma` 0 (= `sqrt(2 alpha)`), `score_clip` 5, `rho` 1, `damping` 1, balanced
-/// coupling, categorical update, `use_score` 1, no mutation (`mutation_step_size` 0.01).
+/// coupling, categorical update, `use_score` 1, `mutation_step_size` 0.3 and `mutation_steps`
+/// 0 for `dim <= 2`, 10 from `dim = 3` on. A sampler initialised from it is preconditioned by
+/// its ensemble covariance (`etd_sampler_set_precondition_f64`, rate 0.1): together with the
+/// mutation, this keeps the ensemble's spread in high dimension. The transport step alone, as
+/// published, is `mutation_steps = 0` and `etd_sampler_set_precondition_f64(s, 0)`.
 ///
 /// @param[out] cfg  Written in full; nothing happens if it is NULL.
 #[no_mangle]

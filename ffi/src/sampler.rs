@@ -495,13 +495,14 @@ pub unsafe extern "C" fn etd_sampler_step_f64(
     unsafe { step::<f64>(s, particles, log_density, score, user, stats) }
 }
 
-/// Turns preconditioning by the ensemble's own covariance on (`rate` in (0, 1]) or off
-/// (`rate` 0, the state after `etd_sampler_init_f64`). While on, every stage of a step runs in
+/// Turns preconditioning by the ensemble's own covariance on (`rate` in (0, 1]; 0.1 after
+/// `etd_sampler_init_f64`) or off (`rate` 0). While on, every stage of a step runs in
 /// coordinates whitened by a running average of the ensemble covariance, in which each step's
 /// covariance has weight `rate` (0.1 averages over about ten steps); `alpha`, `sigma` and
-/// `mutation_step_size` are then in whitened units. Use it with `mutation_steps > 0`: the
-/// transport step alone loses spread in high dimension, and whitening then shrinks the proposals
-/// with the ensemble (see the README). The running average persists in `mem` between steps.
+/// `mutation_step_size` are then in whitened units. From `dim = 3` on keep `mutation_steps > 0`
+/// with it: the transport step alone loses spread in high dimension, and whitening then shrinks
+/// the proposals with the ensemble (see `docs/algorithm.md`). The running average persists in
+/// `mem` between steps.
 ///
 /// @param[in,out] s     Sampler from `etd_sampler_init_f64`.
 /// @param[in]     rate  0 (off) or a weight in (0, 1].

@@ -3,7 +3,9 @@
 //! - `step/{f32,f64}/N,M,d`: one full step with `Config::default()` on the four-mode grid
 //!   mixture (means `(+-3, +-3)` in the first two coordinates, unit variance; density and score
 //!   in the sampler's precision, as a user's target), after a 50-step burn-in from
-//!   `N(0, 25 I)`, at (N, M, d) = (100, 25, 2), (100, 25, 10), (32, 4, 2) and (256, 25, 2).
+//!   `N(0, 25 I)`, at (N, M, d) = (100, 25, 2), (100, 25, 10), (32, 4, 2) and (256, 25, 2);
+//!   `step-plain/..`: the same with `Config::plain()` (no preconditioning, no mutation), at
+//!   the first two shapes: what the defaults cost on top of the transport step.
 //! - `sinkhorn/{f32,f64}/NxP/{1,21}`: one balanced solve of the default solver on a random
 //!   median-normalised 2-D cost (eps 0.1, uniform marginals, cold start) capped at 1 and at 21
 //!   iterations: the difference over 20 iterations is the cost of one iteration, the first the
@@ -74,13 +76,18 @@ impl<T: Real> Target<T> for Grid {
     }
 }
 
-/// Benchmarks one step of a workspace of shape `(n, m, dim)` in `T`.
-fn bench_step<T: Real>(c: &mut Criterion, precision: &str, (n, m, dim): (usize, usize, usize)) {
+/// Benchmarks one step of a workspace of shape `(n, m, dim)` in `T` with `config`, named
+/// `group/precision/n,m,dim`.
+fn bench_step<T: Real>(
+    c: &mut Criterion,
+    (group, config): (&str, Config<T>),
+    precision: &str,
+    (n, m, dim): (usize, usize, usize),
+) {
     let shape = entropic_transport::Shape::new(n, m, dim);
     let mut memory = vec![T::ZERO; workspace_len(&shape).expect("shape")];
     let mut workspace = Workspace::new(shape, &mut memory).expect("workspace");
     let mut target = Grid;
-    let config = Config::<T>::default();
     let mut rng = DefaultRng::seed_from_u64(1);
     let mut particles = vec![T::ZERO; n * dim];
     fill_normal(&mut rng, &mut particles);
@@ -93,15 +100,19 @@ fn bench_step<T: Real>(c: &mut Criterion, precision: &str, (n, m, dim): (usize, 
     for _ in 0..50 {
         step(&mut particles);
     }
-    c.bench_function(&format!("step/{precision}/{n},{m},{dim}"), |b| {
+    c.bench_function(&format!("{group}/{precision}/{n},{m},{dim}"), |b| {
         b.iter(|| black_box(step(&mut particles)))
     });
 }
 
 fn steps(c: &mut Criterion) {
     for shape in [(100, 25, 2), (100, 25, 10), (32, 4, 2), (256, 25, 2)] {
-        bench_step::<f32>(c, "f32", shape);
-        bench_step::<f64>(c, "f64", shape);
+        bench_step::<f32>(c, ("step", Config::default()), "f32", shape);
+        bench_step::<f64>(c, ("step", Config::default()), "f64", shape);
+    }
+    for shape in [(100, 25, 2), (100, 25, 10)] {
+        bench_step::<f32>(c, ("step-plain", Config::plain()), "f32", shape);
+        bench_step::<f64>(c, ("step-plain", Config::plain()), "f64", shape);
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::problem::Problem;
 use entropic_transport::mutate::{mutate, MutationBuffers};
 use entropic_transport::rng::fill_normal;
-use entropic_transport::{workspace_len, Config, DefaultRng, Error, Mutation, Shape, Workspace};
+use entropic_transport::{workspace_len, Config, DefaultRng, Error, Shape, Workspace};
 
 /// One iteration of a particle method on `x` (N, d) in place.
 pub trait ParticleSampler {
@@ -221,11 +221,7 @@ impl ParticleSampler for Mala {
             log_pi: &mut log_pi,
             log_pi_proposal: &mut log_pi_proposal,
         };
-        let mutation = Mutation {
-            steps: self.steps,
-            step_size: self.step_size,
-        };
-        let rate = mutate(x, d, &mutation, target, buffers, rng)?;
+        let rate = mutate(x, d, self.steps, self.step_size, target, buffers, rng)?;
         if self.warm_up > 0 {
             self.warm_up -= 1;
             if rate > 0.65 {
@@ -273,7 +269,8 @@ impl ParticleSampler for EtdSampler {
         let mut ws = Workspace::from_memory(self.shape, &mut self.memory)?;
         let stats = ws.step(&self.config, x, target, rng)?;
         Ok(StepInfo {
-            acceptance: (self.config.mutation.steps > 0).then_some(stats.acceptance_rate),
+            acceptance: (self.config.mutation.steps.count(self.shape.dim) > 0)
+                .then_some(stats.acceptance_rate),
             weight_ess: Some(stats.weight_ess),
         })
     }

@@ -2,7 +2,7 @@
 
 use crate::baselines::{EtdSampler, Langevin, Mala, ParticleSampler, Svgd};
 use crate::registry::TargetSpec;
-use entropic_transport::{Config, Coupling, Mutation, Precondition, Shape};
+use entropic_transport::{Config, Coupling, Mutation, Precondition, Shape, Steps};
 use serde::{Deserialize, Serialize};
 
 /// A sampling method of the runner; its command-line and JSON name is the kebab-case variant
@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(into = "&'static str", try_from = "String")]
 pub enum Method {
-    /// ETD with the kernel's defaults.
+    /// ETD with the kernel's defaults (preconditioned, MALA mutation from d = 3 on).
     Etd,
+    /// The transport step alone (`Config::plain()`), the other variants' base.
+    EtdPlain,
     /// Score-free ETD (only `log pi`).
     EtdFree,
     /// The unbalanced coupling, `rho = 1`.
@@ -45,8 +47,9 @@ pub const WHITENED_MUTATION_STEP: f64 = 0.3;
 
 impl Method {
     /// Every method, in table order.
-    pub const ALL: [Method; 11] = [
+    pub const ALL: [Method; 12] = [
         Method::Etd,
+        Method::EtdPlain,
         Method::EtdFree,
         Method::EtdUnbalanced,
         Method::EtdGibbs,
@@ -63,6 +66,7 @@ impl Method {
     pub fn name(self) -> &'static str {
         match self {
             Method::Etd => "etd",
+            Method::EtdPlain => "etd-plain",
             Method::EtdFree => "etd-free",
             Method::EtdUnbalanced => "etd-unbalanced",
             Method::EtdGibbs => "etd-gibbs",
@@ -95,7 +99,8 @@ impl Method {
     /// Human-readable name on a target.
     pub fn label(self, spec: &TargetSpec) -> &'static str {
         match self {
-            Method::Etd => "ETD",
+            Method::Etd => "ETD (defaults)",
+            Method::EtdPlain => "ETD plain (transport step alone)",
             Method::EtdFree => "ETD score-free",
             Method::EtdUnbalanced => "ETD unbalanced (rho 1)",
             Method::EtdGibbs => "ETD gibbs",
@@ -114,19 +119,23 @@ impl Method {
     pub fn config(self, spec: &TargetSpec) -> Option<Config<f64>> {
         let base = Config {
             alpha: spec.etd_alpha,
-            ..Config::default()
+            ..Config::plain()
         };
         let unbalanced = Coupling::Unbalanced { rho: 1.0 };
         // ETD-SMC: the kernel's MALA mutation after every transport step.
         let mutation = Mutation {
-            steps: MUTATION_STEPS,
+            steps: Steps::Fixed(MUTATION_STEPS),
             step_size: spec.mutation_step,
         };
         let precondition = Precondition::Ensemble {
             rate: PRECONDITION_RATE,
         };
         Some(match self {
-            Method::Etd => base,
+            Method::Etd => Config {
+                alpha: spec.etd_alpha,
+                ..Config::default()
+            },
+            Method::EtdPlain => base,
             Method::EtdFree => Config {
                 use_score: false,
                 ..base
@@ -152,7 +161,7 @@ impl Method {
             Method::EtdPreMut => Config {
                 precondition,
                 mutation: Mutation {
-                    steps: MUTATION_STEPS,
+                    steps: Steps::Fixed(MUTATION_STEPS),
                     step_size: WHITENED_MUTATION_STEP,
                 },
                 ..base

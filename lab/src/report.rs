@@ -83,8 +83,91 @@ pub struct Curve {
     pub method: Method,
     /// What is measured.
     pub metric: String,
-    /// `(iteration, mean over successful seeds)`.
-    pub points: Vec<(usize, f64)>,
+    /// Checkpoints, each the mean over the successful seeds.
+    pub points: Vec<CurvePoint>,
+}
+
+impl Curve {
+    /// Whether the points record their cost (runs before the cost fields have none).
+    pub fn has_cost(&self) -> bool {
+        self.points.iter().any(|p| p.evaluations().is_some())
+    }
+}
+
+/// One checkpoint of a metric curve: the metric after `iteration` steps and what those steps
+/// cost. In JSON an object `{"iteration", "seconds", "density_evals", "score_evals", "value"}`;
+/// a bare `[iteration, value]` pair (the format of runs before the cost fields) reads as a point
+/// without cost.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "PointForm")]
+pub struct CurvePoint {
+    /// Iterations done.
+    pub iteration: usize,
+    /// Cumulative wall time of the steps in seconds (metric evaluations excluded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// Cumulative points whose `log pi` was evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub density_evals: Option<f64>,
+    /// Cumulative points whose score was evaluated (SGLD's minibatch scores included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_evals: Option<f64>,
+    /// The curve metric (`NaN`, `null` in JSON, where it is undefined).
+    pub value: f64,
+}
+
+impl CurvePoint {
+    /// Target evaluations so far: density plus score evaluations.
+    pub fn evaluations(&self) -> Option<f64> {
+        Some(self.density_evals? + self.score_evals?)
+    }
+}
+
+/// The JSON forms a [`CurvePoint`] is read from.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a curve point: {\"iteration\", \"seconds\", \"density_evals\", \
+                 \"score_evals\", \"value\"} or an [iteration, value] pair"
+)]
+enum PointForm {
+    /// `[iteration, value]`, the format before the cost fields.
+    Pair(usize, Option<f64>),
+    /// The current format.
+    Point {
+        iteration: usize,
+        seconds: Option<f64>,
+        density_evals: Option<f64>,
+        score_evals: Option<f64>,
+        value: Option<f64>,
+    },
+}
+
+impl From<PointForm> for CurvePoint {
+    fn from(form: PointForm) -> Self {
+        match form {
+            PointForm::Pair(iteration, value) => CurvePoint {
+                iteration,
+                seconds: None,
+                density_evals: None,
+                score_evals: None,
+                value: value.unwrap_or(f64::NAN),
+            },
+            PointForm::Point {
+                iteration,
+                seconds,
+                density_evals,
+                score_evals,
+                value,
+            } => CurvePoint {
+                iteration,
+                seconds,
+                density_evals,
+                score_evals,
+                value: value.unwrap_or(f64::NAN),
+            },
+        }
+    }
 }
 
 /// Final particles of seed 1 (for scatter plots of 2-D targets).
@@ -323,4 +406,37 @@ pub fn markdown(rows: &[Row]) -> String {
         out += "\n";
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curve_points_read_both_formats() {
+        let point = CurvePoint {
+            iteration: 4,
+            seconds: Some(0.5),
+            density_evals: Some(1000.0),
+            score_evals: Some(40.0),
+            value: 0.25,
+        };
+        let text = serde_json::to_string(&point).unwrap();
+        assert_eq!(
+            text,
+            r#"{"iteration":4,"seconds":0.5,"density_evals":1000.0,"score_evals":40.0,"value":0.25}"#
+        );
+        assert_eq!(serde_json::from_str::<CurvePoint>(&text).unwrap(), point);
+        assert_eq!(point.evaluations(), Some(1040.0));
+        // The format before the cost fields, `[iteration, value]`, with `null` for NaN.
+        let old: Vec<CurvePoint> = serde_json::from_str("[[0, 1.5], [4, null]]").unwrap();
+        assert_eq!(old[0].iteration, 0);
+        assert_eq!(
+            (old[0].value, old[0].seconds, old[0].evaluations()),
+            (1.5, None, None)
+        );
+        assert!(old[1].value.is_nan());
+        let bad = serde_json::from_str::<CurvePoint>(r#"{"value": 1}"#).unwrap_err();
+        assert!(bad.to_string().contains("a curve point"), "{bad}");
+    }
 }

@@ -1,10 +1,12 @@
 //! `docs/results.md` from saved runs of the runner: one table per run, the quality bars checked
-//! on the measured numbers, the hand-written notes (`results/notes.md`) and the plots.
+//! on the measured numbers, the hand-written notes (`results/notes.md`), the plots, and the
+//! quality per unit of work (metric against wall time and target evaluations).
 
 use crate::method::Method;
-use crate::report::{field_named, markdown, Report, Row};
+use crate::registry::target_spec;
+use crate::report::{field_named, markdown, sig, Curve, Report, Row};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The plots the page shows, copied from the first run directory that has them.
 const PLOTS: [&str; 4] = [
@@ -14,7 +16,10 @@ const PLOTS: [&str; 4] = [
     "curve-blr.png",
 ];
 
-/// The repository's `docs/` directory.
+/// The targets of the section "Quality per unit of work", each with its `cost-TARGET.png`.
+const COST_TARGETS: [&str; 4] = ["grid4", "gauss-10d", "gauss-50d", "ring5-10d"];
+
+/// The repository's `docs/` directory (the default of `--docs`).
 pub fn docs_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs"))
 }
@@ -35,24 +40,41 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Report>, String> {
         .collect()
 }
 
-/// The page from `runs` (in order; a target and method of an earlier run hides the same row of
-/// later runs), with the plots found in `dirs`, written to `docs/results.md` and `docs/*.png`.
-pub fn write(dirs: &[PathBuf], command: &str) -> Result<PathBuf, String> {
+/// Copies plot `name` from the first of `dirs` that has it into `docs`; its markdown image
+/// link, `None` when no directory has it.
+fn copy_plot(dirs: &[PathBuf], docs: &Path, name: &str) -> Result<Option<String>, String> {
+    let Some(src) = dirs.iter().map(|d| d.join(name)).find(|p| p.exists()) else {
+        return Ok(None);
+    };
+    std::fs::copy(&src, docs.join(name)).map_err(|e| format!("{src:?}: {e}"))?;
+    Ok(Some(format!(
+        "![{}]({name})",
+        name.trim_end_matches(".png")
+    )))
+}
+
+/// The page from `runs` (in order; a target and method of an earlier run hides the same row and
+/// curve of later runs), with the plots found in `dirs`, written to `docs/results.md` and
+/// `docs/*.png`, `docs` being the repository's `docs/` unless told otherwise (it is created if
+/// missing).
+pub fn write(dirs: &[PathBuf], command: &str, docs: &Path) -> Result<PathBuf, String> {
     let mut runs = load(dirs)?;
     let mut seen = BTreeSet::new();
     for run in &mut runs {
         run.rows
             .retain(|r| !seen.contains(&(r.target.clone(), r.method)));
         seen.extend(run.rows.iter().map(|r| (r.target.clone(), r.method)));
+        let rows = &run.rows;
+        run.curves.retain(|c| {
+            rows.iter()
+                .any(|r| r.target == c.target && r.method == c.method)
+        });
     }
     runs.retain(|r| !r.rows.is_empty());
-    let docs = docs_dir();
+    std::fs::create_dir_all(docs).map_err(|e| format!("{docs:?}: {e}"))?;
     let mut images = Vec::new();
     for name in PLOTS {
-        if let Some(src) = dirs.iter().map(|d| d.join(name)).find(|p| p.exists()) {
-            std::fs::copy(&src, docs.join(name)).map_err(|e| format!("{src:?}: {e}"))?;
-            images.push(format!("![{}]({name})", name.trim_end_matches(".png")));
-        }
+        images.extend(copy_plot(dirs, docs, name)?);
     }
     let notes = std::fs::read_to_string(notes_path()).map_err(|e| format!("notes: {e}"))?;
     let commands: Vec<&str> = runs.iter().map(|r| r.command.as_str()).collect();
@@ -69,16 +91,112 @@ pub fn write(dirs: &[PathBuf], command: &str) -> Result<PathBuf, String> {
          Seeds 1..5; the targets' defaults are in `lab/src/registry.rs`. Mean ± standard \
          deviation over seeds; \"failed\" counts seeds whose run hit a non-finite value; the \
          variance ratio is the median over dimensions, with the mean smallest and largest ratio \
-         in brackets.\n\n{}\n\n## Quality bars, as measured\n\n{}\n\n{}\n\n{}\n",
+         in brackets.\n\n{}\n\n## Quality bars, as measured\n\n{}\n\n{}\n\n{}\n{}",
         commands.join("\n"),
         tables.join("\n"),
         bars(&rows),
         notes.trim(),
         images.join("\n\n"),
+        cost_section(&runs, dirs, docs)?,
     );
     let path = docs.join("results.md");
     std::fs::write(&path, page).map_err(|e| format!("{path:?}: {e}"))?;
     Ok(path)
+}
+
+/// The section "Quality per unit of work": per target of [`COST_TARGETS`] that has curves, a
+/// sentence with each method's final metric value, wall time and evaluations per run, and the
+/// cost plot (copied into `docs`); empty when no such target has curves.
+fn cost_section(runs: &[Report], dirs: &[PathBuf], docs: &Path) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for target in COST_TARGETS {
+        let curves: Vec<&Curve> = runs
+            .iter()
+            .flat_map(|r| &r.curves)
+            .filter(|c| c.target == target && !c.points.is_empty())
+            .collect();
+        if curves.is_empty() {
+            continue;
+        }
+        parts.push(cost_sentence(target, &curves));
+        parts.extend(copy_plot(dirs, docs, &format!("cost-{target}.png"))?);
+    }
+    if parts.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!(
+        "\n## Quality per unit of work\n\n\
+         One ETD iteration costs far more than an SVGD, ULA or MALA iteration, so each curve \
+         also records, at every checkpoint, the cumulative wall time of the steps (metric \
+         evaluations excluded) and the cumulative target evaluations: points passed to \
+         `log pi` (density) and to the score, counted per point. SGLD's minibatch scores count \
+         as score evaluations although they are cheaper than full ones. The plots show the \
+         curve metric against wall time (left) and against evaluations, density + score \
+         (right); the sentences give each method's final value, and the wall time and \
+         evaluations of one whole run, all means over the seeds.\n\n{}\n",
+        parts.join("\n\n")
+    ))
+}
+
+/// One sentence on `target`: per method of `curves`, the last point's metric value, wall time
+/// and evaluations (density + score), and which method ends lowest.
+fn cost_sentence(target: &str, curves: &[&Curve]) -> String {
+    let label = |c: &Curve| target_spec(target).map_or(c.method.name(), |s| c.method.label(s));
+    let any_cost = curves.iter().any(|c| c.has_cost());
+    let finals: Vec<String> = curves
+        .iter()
+        .filter_map(|c| Some((c, c.points.last()?)))
+        .map(|(c, p)| {
+            let cost = match (p.seconds, p.density_evals, p.score_evals) {
+                (Some(t), Some(dens), Some(score)) => format!(
+                    "in {} s and {} evaluations ({} density + {} score)",
+                    sig(t, 2),
+                    amount(dens + score),
+                    amount(dens),
+                    amount(score)
+                ),
+                // Runs before the cost fields (said once below when no curve has them).
+                _ if !any_cost => String::new(),
+                _ => "(cost not recorded in its run)".to_string(),
+            };
+            format!(
+                "{} reaches {} after {} iterations{}{cost}",
+                label(c),
+                sig(p.value, 3),
+                p.iteration,
+                if cost.is_empty() { "" } else { " " }
+            )
+        })
+        .collect();
+    let best = curves
+        .iter()
+        .filter_map(|c| Some((c, c.points.last()?.value)))
+        .filter(|(_, v)| v.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    let metric = curves.first().map_or("", |c| c.metric.as_str());
+    let lowest = best.map_or(String::new(), |(c, _)| {
+        format!(" Lowest final value: {}.", label(c))
+    });
+    let scope = if any_cost {
+        "per run"
+    } else {
+        "these runs did not record their cost"
+    };
+    format!(
+        "**{target}** ({metric}, {scope}): {}.{lowest}",
+        finals.join("; ")
+    )
+}
+
+/// A count in short form: `950`, `12.5 k`, `1.25 M` (three significant digits).
+fn amount(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{} M", sig(v / 1e6, 3))
+    } else if v >= 1e4 {
+        format!("{} k", sig(v / 1e3, 3))
+    } else {
+        format!("{v:.0}")
+    }
 }
 
 /// The values of metric `key` over the seeds of `row` (empty without the row).
@@ -240,4 +358,56 @@ pub fn bars(rows: &[Row]) -> String {
         per_bar.join("; ")
     ));
     out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::CurvePoint;
+
+    fn curve(method: Method, cost: Option<(f64, f64, f64)>, value: f64) -> Curve {
+        let (seconds, density, score) = match cost {
+            Some((t, d, s)) => (Some(t), Some(d), Some(s)),
+            None => (None, None, None),
+        };
+        Curve {
+            target: "grid4".to_string(),
+            method,
+            metric: "energy distance".to_string(),
+            points: vec![CurvePoint {
+                iteration: 500,
+                seconds,
+                density_evals: density,
+                score_evals: score,
+                value,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_cost_sentence_gives_value_time_and_evaluations() {
+        let etd = curve(Method::Etd, Some((61.0, 1.25e6, 5e4)), 0.026);
+        let mala = curve(Method::Mala, Some((0.4, 1e5, 1e5)), 0.061);
+        let text = cost_sentence("grid4", &[&etd, &mala]);
+        assert!(
+            text.starts_with("**grid4** (energy distance, per run): "),
+            "{text}"
+        );
+        assert!(
+            text.contains("ETD (defaults) reaches 0.0260 after 500 iterations in 61 s and 1.30 M evaluations (1.25 M density + 50.0 k score)"),
+            "{text}"
+        );
+        assert!(text.contains("in 0.40 s and 200 k evaluations"), "{text}");
+        assert!(
+            text.ends_with("Lowest final value: ETD (defaults)."),
+            "{text}"
+        );
+        let old = curve(Method::Mala, None, 0.061);
+        let text = cost_sentence("grid4", &[&old]);
+        assert!(text.contains("did not record their cost"), "{text}");
+        assert!(
+            text.contains("reaches 0.0610 after 500 iterations."),
+            "{text}"
+        );
+    }
 }

@@ -1,16 +1,19 @@
 //! The run loop: targets x methods x seeds. Every method starts from the same
 //! `N(0, init_std^2 I)` ensemble for a given seed (seeds `1..=K`), uses the same particle count
-//! and target interface, and is timed on its steps only.
+//! and target interface, and is timed on its steps only. Its target evaluations are counted
+//! through [`Counting`], so curves show quality against wall time and evaluations as well as
+//! iterations.
 
 use crate::baselines::StepInfo;
 use crate::evaluate::{curve_metric, curve_metric_name, evaluate, Metrics};
 use crate::method::Method;
+use crate::problem::Predictive;
 use crate::problem::Problem;
 use crate::reference::Reference;
 use crate::registry::{build, target_spec, TargetSpec, TARGETS};
-use crate::report::{Curve, Report, Row, Snapshot, Summary};
+use crate::report::{Curve, CurvePoint, Report, Row, Snapshot, Summary};
 use entropic_transport::rng::fill_normal;
-use entropic_transport::DefaultRng;
+use entropic_transport::{DefaultRng, Target};
 use rand_core::SeedableRng;
 use std::path::PathBuf;
 
@@ -37,14 +40,99 @@ pub enum Event<'a> {
 pub struct RunOutcome {
     /// Final metrics; `None` if the method failed (diverged).
     pub metrics: Option<Metrics>,
-    /// `(iteration, curve metric)` checkpoints.
-    pub curve: Vec<(usize, f64)>,
+    /// Checkpoints of the curve metric with the cumulative cost of the steps.
+    pub curve: Vec<CurvePoint>,
     /// Final particles (N, d).
     pub particles: Vec<f64>,
 }
 
 /// Checkpoints of the metric curve per run.
 const CHECKPOINTS: usize = 25;
+
+/// A [`Problem`] that counts the target evaluations passing through it, per point (an `x` of
+/// `count * dim` values is `count` evaluations), cumulatively; every method delegates to the
+/// wrapped problem.
+pub struct Counting<'a> {
+    inner: &'a mut dyn Problem,
+    /// Points passed to [`Target::log_density`].
+    pub density_evals: u64,
+    /// Points passed to [`Target::score`] or [`Problem::stochastic_score`]. A minibatch score
+    /// (SGLD on data targets) is counted as one score evaluation, although it is cheaper than a
+    /// full one (it sums over a batch of the data, not all of it).
+    pub score_evals: u64,
+}
+
+impl<'a> Counting<'a> {
+    /// `problem` with both counts at zero.
+    pub fn new(problem: &'a mut dyn Problem) -> Self {
+        Counting {
+            inner: problem,
+            density_evals: 0,
+            score_evals: 0,
+        }
+    }
+}
+
+/// Points in `x` (count, dim).
+fn points(x: &[f64], dim: usize) -> u64 {
+    x.len().checked_div(dim).unwrap_or(0) as u64
+}
+
+impl Target<f64> for Counting<'_> {
+    fn log_density(&mut self, x: &[f64], dim: usize, out: &mut [f64]) -> Result<(), i32> {
+        self.density_evals += points(x, dim);
+        self.inner.log_density(x, dim, out)
+    }
+
+    fn score(&mut self, x: &[f64], dim: usize, out: &mut [f64]) -> Result<(), i32> {
+        self.score_evals += points(x, dim);
+        self.inner.score(x, dim, out)
+    }
+
+    fn has_score(&self) -> bool {
+        self.inner.has_score()
+    }
+}
+
+impl Problem for Counting<'_> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    fn stochastic_score(
+        &mut self,
+        x: &[f64],
+        out: &mut [f64],
+        rng: &mut DefaultRng,
+    ) -> Result<(), i32> {
+        self.score_evals += points(x, self.inner.dim());
+        self.inner.stochastic_score(x, out, rng)
+    }
+
+    fn exact_samples(&self, count: usize, rng: &mut DefaultRng) -> Option<Vec<f64>> {
+        self.inner.exact_samples(count, rng)
+    }
+
+    fn feature_dim(&self) -> usize {
+        self.inner.feature_dim()
+    }
+
+    fn features(&self, x: &[f64]) -> Vec<f64> {
+        self.inner.features(x)
+    }
+
+    fn mode_weights(&self) -> Option<Vec<f64>> {
+        self.inner.mode_weights()
+    }
+
+    fn mode_of(&self, x: &[f64]) -> usize {
+        self.inner.mode_of(x)
+    }
+
+    fn predictive(&self, particles: &[f64]) -> Option<Predictive> {
+        self.inner.predictive(particles)
+    }
+}
 
 /// Runs `method` on the target for `iterations` from the seed's initial ensemble.
 pub fn run_one(
@@ -57,20 +145,29 @@ pub fn run_one(
     progress: &mut dyn FnMut(Event),
 ) -> Result<RunOutcome, String> {
     let d = problem.dim();
+    let mut problem = Counting::new(problem);
     let mut sampler = method.sampler(spec, d, iterations)?;
     let mut rng = DefaultRng::seed_from_u64(seed);
     let mut x = vec![0.0; spec.particles * d];
     fill_normal(&mut rng, &mut x);
     x.iter_mut().for_each(|v| *v *= spec.init_std);
     let every = (iterations / CHECKPOINTS).max(1);
-    let mut curve = vec![(0, curve_metric(problem, reference, &x))];
     let mut elapsed = std::time::Duration::ZERO;
+    // The metric only reads the problem (`&dyn`), so it adds no evaluations.
+    let point = |it, elapsed: std::time::Duration, problem: &Counting, x: &[f64]| CurvePoint {
+        iteration: it,
+        seconds: Some(elapsed.as_secs_f64()),
+        density_evals: Some(problem.density_evals as f64),
+        score_evals: Some(problem.score_evals as f64),
+        value: curve_metric(problem, reference, x),
+    };
+    let mut curve = vec![point(0, elapsed, &problem, &x)];
     let mut failed = false;
     let mut reported = 0;
     let mut ess = Vec::new();
     for it in 1..=iterations {
         let start = std::time::Instant::now();
-        let result = sampler.step(&mut x, problem, &mut rng);
+        let result = sampler.step(&mut x, &mut problem, &mut rng);
         elapsed += start.elapsed();
         failed = result.is_err();
         if let Ok(StepInfo {
@@ -83,7 +180,7 @@ pub fn run_one(
             }
         }
         if !failed && (it % every == 0 || it == iterations) {
-            curve.push((it, curve_metric(problem, reference, &x)));
+            curve.push(point(it, elapsed, &problem, &x));
         }
         if failed || it % 10 == 0 || it == iterations {
             let done = if failed { iterations } else { it };
@@ -97,7 +194,7 @@ pub fn run_one(
     let metrics = (!failed).then(|| Metrics {
         ms_per_iter: Some(elapsed.as_secs_f64() * 1e3 / iterations as f64),
         weight_ess: Summary::of(&ess).map(|s| s.mean),
-        ..evaluate(problem, reference, &x)
+        ..evaluate(&problem, reference, &x)
     });
     Ok(RunOutcome {
         metrics,
@@ -268,7 +365,7 @@ pub fn run_target(
             mode_total: problem.mode_weights().map(|w| w.len()),
             per_seed: Vec::new(),
         };
-        let mut curves: Vec<Vec<(usize, f64)>> = Vec::new();
+        let mut curves: Vec<Vec<CurvePoint>> = Vec::new();
         for seed in 1..=seeds {
             progress(Event::Run {
                 target: spec.name,
@@ -310,15 +407,119 @@ pub fn run_target(
     Ok(report)
 }
 
-/// Pointwise mean of curves with the same checkpoints.
-fn mean_curve(curves: &[Vec<(usize, f64)>]) -> Vec<(usize, f64)> {
+/// Pointwise mean of curves with the same checkpoints (every field; a cost field is `None`
+/// unless every curve has it).
+fn mean_curve(curves: &[Vec<CurvePoint>]) -> Vec<CurvePoint> {
     let Some(first) = curves.first() else {
         return Vec::new();
     };
+    let n = curves.len() as f64;
     (0..first.len())
         .map(|k| {
-            let sum: f64 = curves.iter().map(|c| c[k].1).sum();
-            (first[k].0, sum / curves.len() as f64)
+            let mean = |f: fn(&CurvePoint) -> Option<f64>| -> Option<f64> {
+                curves
+                    .iter()
+                    .map(|c| f(&c[k]))
+                    .sum::<Option<f64>>()
+                    .map(|s| s / n)
+            };
+            CurvePoint {
+                iteration: first[k].iteration,
+                seconds: mean(|p| p.seconds),
+                density_evals: mean(|p| p.density_evals),
+                score_evals: mean(|p| p.score_evals),
+                value: curves.iter().map(|c| c[k].value).sum::<f64>() / n,
+            }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::method::MUTATION_STEPS;
+
+    /// Evaluations per iteration `(density, score)` of each method on N(0, I_2) with `N`
+    /// particles and `M` proposals each, read off the cost of consecutive checkpoints.
+    #[test]
+    fn curves_count_the_evaluations_of_each_step() {
+        let (n, m, iterations) = (20, 5, 8);
+        let spec = TargetSpec {
+            particles: n,
+            proposals: m,
+            ..*target_spec("gauss-2d").expect("gauss-2d")
+        };
+        let data_dir = default_data_dir();
+        let mut problem = build(&spec, &data_dir).expect("target");
+        let reference = Reference::new(&spec, problem.as_ref(), &data_dir).expect("reference");
+        let (n, m, k) = (n as f64, m as f64, f64::from(MUTATION_STEPS));
+        // The transport step: N scores at the particles, P = N M densities at the proposals.
+        // The kernel's MALA (`mutate`) evaluates density and score at the N starting points and
+        // at N proposals per MH step: N (K + 1) of each. The defaults on d = 2: no mutation.
+        let expected = [
+            (Method::EtdPlain, n * m, n),
+            (Method::Etd, n * m, n),
+            (Method::EtdMut, n * m + n * (k + 1.0), n + n * (k + 1.0)),
+            (Method::Mala, 2.0 * n, 2.0 * n),
+            (Method::Ula, 0.0, n),
+            (Method::Svgd, 0.0, n),
+        ];
+        for (method, density, score) in expected {
+            let outcome = run_one(
+                &spec,
+                problem.as_mut(),
+                &reference,
+                method,
+                1,
+                iterations,
+                &mut |_| {},
+            )
+            .expect("run");
+            assert!(outcome.metrics.is_some(), "{method:?} failed");
+            let curve = &outcome.curve;
+            assert_eq!(curve.len(), iterations + 1, "{method:?}");
+            let first = curve[0];
+            assert_eq!(
+                (first.iteration, first.density_evals, first.score_evals),
+                (0, Some(0.0), Some(0.0))
+            );
+            for pair in curve.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                let steps = (b.iteration - a.iteration) as f64;
+                let delta = |f: fn(&CurvePoint) -> Option<f64>| f(&b).unwrap() - f(&a).unwrap();
+                assert!(steps > 0.0 && delta(|p| p.seconds) >= 0.0, "{method:?}");
+                assert_eq!(delta(|p| p.density_evals), density * steps, "{method:?}");
+                assert_eq!(delta(|p| p.score_evals), score * steps, "{method:?}");
+                assert!(b.evaluations().unwrap() > a.evaluations().unwrap());
+            }
+            assert!(curve.last().unwrap().seconds.unwrap() > 0.0);
+        }
+    }
+
+    #[test]
+    fn mean_curve_averages_every_field() {
+        let point = |iteration, seconds: f64, evals: f64, value| CurvePoint {
+            iteration,
+            seconds: Some(seconds),
+            density_evals: Some(evals),
+            score_evals: Some(2.0 * evals),
+            value,
+        };
+        let a = vec![point(0, 0.0, 0.0, 1.0), point(5, 1.0, 10.0, 0.5)];
+        let b = vec![point(0, 0.0, 0.0, 3.0), point(5, 3.0, 30.0, 0.25)];
+        let mean = mean_curve(&[a.clone(), b]);
+        assert_eq!(
+            mean,
+            vec![point(0, 0.0, 0.0, 2.0), point(5, 2.0, 20.0, 0.375)]
+        );
+        let old = vec![
+            CurvePoint {
+                seconds: None,
+                ..a[0]
+            },
+            a[1],
+        ];
+        let mean = mean_curve(&[a, old]);
+        assert_eq!((mean[0].seconds, mean[1].seconds), (None, Some(1.0)));
+    }
 }

@@ -146,10 +146,61 @@ fn standard_normal_mean_and_variance() {
     });
     for (seed, (m, v)) in seeds.iter().zip(&results) {
         println!("N(0, I_2) seed {seed}: mean {m:.3?}, variance ratio {v:.3?}");
-        assert!(m.iter().all(|m| m.abs() < 0.1), "seed {seed}: mean {m:?}");
+        // The mean of 100 independent draws has a standard error of 0.1 per coordinate; over 30
+        // seeds (`stop_rule` example) the default's largest coordinate measured 0.112.
+        assert!(m.iter().all(|m| m.abs() < 0.15), "seed {seed}: mean {m:?}");
         assert!(
             v.iter().all(|v| (0.8..=1.2).contains(v)),
             "seed {seed}: variance ratios {v:?}"
+        );
+    }
+}
+
+/// Median over coordinates of the ensemble variance after 300 steps on `N(0, I_10)` from
+/// `N(0, 4 I)`, with `config`.
+fn median_variance_10d(seed: u64, config: &Config<f64>) -> f64 {
+    const D: usize = 10;
+    let mut target = GaussianMixture::isotropic(D, 1.0);
+    let mut sampler: Box<Etd<f64, N, { N * M }, D>> = Box::default();
+    let mut x = Box::new([[0.0; D]; N]);
+    fill_normal(
+        &mut DefaultRng::seed_from_u64(seed ^ 0x5eed),
+        x.as_flattened_mut(),
+    );
+    x.as_flattened_mut().iter_mut().for_each(|v| *v *= 2.0);
+    let mut rng = DefaultRng::seed_from_u64(seed);
+    for it in 1..=300 {
+        sampler
+            .step(config, &mut x, &mut target, &mut rng)
+            .unwrap_or_else(|e| panic!("seed {seed}, step {it}: {e}"));
+    }
+    let mut v = variance(x.as_flattened(), D);
+    v.sort_by(f64::total_cmp);
+    (v[D / 2 - 1] + v[D / 2]) / 2.0
+}
+
+#[test]
+fn the_defaults_keep_the_spread_in_ten_dimensions() {
+    // The transport step alone contracts the ensemble as the dimension grows (median variance
+    // ratio about 0.48 here); the default preconditioning and mutation keep it (0.88-1.02 over
+    // these seeds). One seed's median over 10 coordinates of 100 particles has a standard
+    // error of about 0.05, so [0.8, 1.2] is a 4-sigma band.
+    let seeds = [31, 32, 33];
+    let ratios = per_seed(&seeds, |seed| {
+        (
+            median_variance_10d(seed, &Config::default()),
+            median_variance_10d(seed, &Config::plain()),
+        )
+    });
+    for (seed, (default, plain)) in seeds.iter().zip(&ratios) {
+        println!("N(0, I_10) seed {seed}: median variance ratio {default:.3}, plain {plain:.3}");
+        assert!(
+            (0.8..=1.2).contains(default),
+            "seed {seed}: default {default:.3}"
+        );
+        assert!(
+            *plain < 0.7,
+            "seed {seed}: plain {plain:.3} did not contract"
         );
     }
 }

@@ -114,7 +114,12 @@ static void test_config(void) {
     CHECK(good.alpha == 0.05 && good.sigma == 0.0 && good.score_clip == 5.0 && good.rho == 1.0);
     CHECK(good.damping == 1.0 && good.coupling == ETD_COUPLING_BALANCED);
     CHECK(good.update == ETD_UPDATE_CATEGORICAL && good.use_score == 1);
-    CHECK(good.mutation_steps == 0 && good.mutation_step_size == 0.01);
+    CHECK(good.mutation_steps == 0 && good.mutation_step_size == 0.3); /* none at D = 2 */
+    {
+        etd_config high;
+        etd_config_default(&high, N, M, 3);
+        CHECK(high.mutation_steps == 10); /* from dim = 3 on */
+    }
     CHECK(etd_sampler_size_f64(&good) > 0 && etd_sampler_size_f64(&good) <= sizeof mem);
     CHECK(etd_sampler_size_f64(NULL) == 0);
     static const int32_t details[19] = {

@@ -4,17 +4,19 @@
 //! ```text
 //! cargo run --release -p etd-lab --bin paper -- [--target NAME[,NAME..]] [--methods LIST]
 //!     [--seeds K] [--iterations N] [--proposals M] [--mutation-step H] [--quick] [--out DIR]
-//! cargo run --release -p etd-lab --bin paper -- --results DIR[,DIR..]   # docs/results.md
+//! cargo run --release -p etd-lab --bin paper -- --results DIR[,DIR..] [--docs DOCS]
+//!     # DOCS/results.md (default DOCS: the repository's docs/)
 //! cargo run --release -p etd-lab --bin paper -- --make-reference        # lab/data/reference/
 //! cargo run --release -p etd-lab --bin paper -- --check-reference
 //! ```
 //!
-//! A run writes `DIR/results.json`, `DIR/results.md`, `DIR/scatter-TARGET.png` for 2-D targets
-//! and `DIR/curve-TARGET.png` (default `DIR = target/paper`), rewriting them after each target
+//! A run writes `DIR/results.json`, `DIR/results.md`, `DIR/scatter-TARGET.png` for 2-D targets,
+//! `DIR/curve-TARGET.png` (metric against iterations) and `DIR/cost-TARGET.png` (against wall
+//! time and target evaluations) (default `DIR = target/paper`), rewriting them after each target
 //! so a long run leaves usable partial results. `--quick` runs a small subset in about half a
 //! minute (the test `lab/tests/paper_quick.rs` runs the same code in-process). `--results`
 //! builds `docs/results.md` (and copies its plots into `docs/`) from earlier runs' directories,
-//! the first run's rows taking precedence. `--make-reference` regenerates
+//! the first run's rows taking precedence; `--docs DOCS` writes them to `DOCS` instead. `--make-reference` regenerates
 //! `lab/data/reference/` (long MALA runs); `--check-reference` checks the BLR reference with
 //! preconditioned MALA from other starts.
 
@@ -32,8 +34,8 @@ use std::process::ExitCode;
 enum Task {
     /// Run the plan and write its outputs to the directory.
     Run(PathBuf),
-    /// Build `docs/results.md` from these run directories.
-    Results(Vec<PathBuf>),
+    /// Build `results.md` in the second directory (`docs/`) from these run directories.
+    Results(Vec<PathBuf>, PathBuf),
     /// Regenerate `data/reference/`.
     MakeReference,
     /// Check the BLR reference.
@@ -49,6 +51,7 @@ fn parse(args: &[String]) -> Result<(Options, Task), String> {
     )));
     let list = |v: &str| v.split(',').map(str::to_string).collect::<Vec<_>>();
     let number = |v: String| v.parse().map_err(|e| format!("{v:?}: {e}"));
+    let mut docs = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
@@ -68,11 +71,19 @@ fn parse(args: &[String]) -> Result<(Options, Task), String> {
             "--out" => task = Task::Run(PathBuf::from(value()?)),
             "--quick" => options.quick = true,
             "--results" => {
-                task = Task::Results(list(&value()?).into_iter().map(Into::into).collect())
+                let dirs = list(&value()?).into_iter().map(Into::into).collect();
+                task = Task::Results(dirs, results::docs_dir())
             }
+            "--docs" => docs = Some(PathBuf::from(value()?)),
             "--make-reference" => task = Task::MakeReference,
             "--check-reference" => task = Task::CheckReference,
             other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if let Some(dir) = docs {
+        match &mut task {
+            Task::Results(_, docs) => *docs = dir,
+            _ => return Err("--docs only applies with --results".to_string()),
         }
     }
     Ok((options, task))
@@ -108,9 +119,8 @@ fn main() -> ExitCode {
         let (bar, mut callback) = progress_bar();
         let out = match task {
             Task::Run(dir) => run_all(&options, &dir, &command, &bar, &mut callback),
-            Task::Results(dirs) => {
-                results::write(&dirs, &command).map(|path| format!("wrote {}", path.display()))
-            }
+            Task::Results(dirs, docs) => results::write(&dirs, &command, &docs)
+                .map(|path| format!("wrote {}", path.display())),
             Task::MakeReference => {
                 make_reference(&options.data_dir, &mut callback).map(|()| String::new())
             }
