@@ -1,5 +1,5 @@
 /* ETD through the C ABI on a Cortex-M4F (QEMU mps2-an386): the Rust firmware's problem
- * (3-mode mixture, f32, N = 32, M = 4, d = 2, 100 steps, alpha = 0.3) through etd.h, with the
+ * (3-mode mixture, f32, N = 32, M = 4, d = 2, 100 steps, default configuration) through etd.h, with the
  * sampler in a static buffer. Prints per-step statistics and instruction counts, then the mean,
  * variance and mode shares; returns 0 only if they are within the Rust firmware's tolerances. */
 #include <math.h>
@@ -105,7 +105,6 @@ int main(void)
 {
     etd_config cfg;
     etd_config_default(&cfg, N, M, D);
-    cfg.alpha = 0.3;
     size_t need = etd_sampler_size_f32(&cfg);
     printf("ETD through the C ABI (libetd %s) on Cortex-M4F: f32, N = %d, M = %d, d = %d\n",
            etd_version(), N, M, D);
