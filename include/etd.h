@@ -220,7 +220,8 @@ enum etd_detail
      */
     ETD_DETAIL_INVALID_MAX_ITERATIONS = 21,
     /**
-     * `epsilon` is not finite and > 0.
+     * `epsilon` is NaN or outside `[sqrt(MIN_POSITIVE), 1 / sqrt(MIN_POSITIVE)]` of the type
+     * (1.1e-19 to 9.2e18 for `float`, 1.5e-154 to 6.7e153 for `double`).
      */
     ETD_DETAIL_INVALID_EPSILON = 22,
     /**
@@ -261,13 +262,16 @@ enum etd_detail
      */
     ETD_DETAIL_NON_FINITE_PARTICLES = 40,
     /**
-     * A cost or marginal of `etd_sinkhorn_*` is NaN or `+inf`; or a proposal coordinate of
-     * `etd_sampler_transport_*` / `etd_sampler_resample_*` is not finite, or a log-weight NaN
-     * or `+inf`.
+     * A cost of `etd_sinkhorn_*` is not finite, a marginal entry NaN or `+inf`, or a
+     * marginal's total mass above `1 / sqrt(MIN_POSITIVE)` of the type; or a proposal
+     * coordinate of `etd_sampler_transport_*` / `etd_sampler_resample_*` is not finite, or a
+     * log-weight NaN or `+inf`.
      */
     ETD_DETAIL_NON_FINITE_INPUT = 41,
     /**
-     * The pairwise cost overflowed (particles or proposals too far apart for the type).
+     * The pairwise cost overflowed (particles or proposals too far apart for the type), or a
+     * cost of `etd_sinkhorn_*` exceeds `epsilon / EPSILON` of the type in magnitude (its own
+     * rounding would exceed `epsilon`).
      */
     ETD_DETAIL_NON_FINITE_COST = 42,
     /**
@@ -283,7 +287,8 @@ enum etd_detail
      */
     ETD_DETAIL_NON_FINITE_SCORE = 45,
     /**
-     * Every weight is zero: every proposal has `log pi = -inf`, or a marginal is all `-inf`.
+     * Every weight is zero: every proposal has `log pi = -inf`, or every mass of an
+     * `etd_sinkhorn_*` marginal is `-inf` or below `e * MIN_POSITIVE` of the type.
      */
     ETD_DETAIL_ALL_WEIGHTS_ZERO = 46,
     /**
@@ -809,19 +814,24 @@ size_t etd_sinkhorn_scratch_len(size_t n, size_t p);
  * `etd_sinkhorn_scratch_f64` for them. The library never allocates. Reentrant: no global
  * state. `etd_sinkhorn_check_f64` explains a failure (which argument or check).
  *
- * @param[in]     cost            `n * p` values, row-major; finite.
+ * @param[in]     cost            `n * p` values, row-major; finite, at most `epsilon / EPSILON`
+ *                                in magnitude (`ETD_DETAIL_NON_FINITE_COST` beyond: the
+ *                                cost's own rounding would exceed `epsilon`).
  * @param[in]     n, p            Problem size; both >= 1.
  * @param[in]     log_a, log_b    Log-marginals (n and p values); NaN and `+inf` are rejected,
- *                                `-inf` is zero mass, each needs one finite entry. They need
- *                                not be normalised.
- * @param[in]     epsilon         Regulariser in cost units; finite and > 0.
+ *                                `-inf` is zero mass. They need not be normalised, but each
+ *                                needs a mass of at least `e * MIN_POSITIVE` and a total mass
+ *                                of at most `1 / sqrt(MIN_POSITIVE)` of the type.
+ * @param[in]     epsilon         Regulariser in cost units; within
+ *                                `[sqrt(MIN_POSITIVE), 1 / sqrt(MIN_POSITIVE)]` of the type.
  * @param[in]     coupling        One of `ETD_COUPLING_*`.
  * @param[in]     rho             Soft-marginal strength; finite and > 0, read only when
  *                                `coupling == ETD_COUPLING_UNBALANCED`.
  * @param[in]     max_iterations  Iteration cap; >= 1.
  * @param[in]     tolerance       Stop when the marginal error is below this; finite and > 0.
  * @param[in,out] f, g            Potentials (n and p values, cost units); the input is the
- *                                warm start (zeros: cold; non-finite entries start from 0),
+ *                                warm start (zeros: cold; an entry that is not finite or
+ *                                above `epsilon / EPSILON` in magnitude starts from 0),
  *                                the output the solution. Written only on success; must not
  *                                overlap any other array.
  * @param[out]    stats           Written only on success; may be NULL.

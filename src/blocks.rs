@@ -194,7 +194,7 @@ fn fork<A: Send, B: Send>(
 /// order.
 pub(crate) fn sum_partials<T: crate::Real>(partials: &mut [T], width: usize) {
     let (first, rest) = partials.split_at_mut(width.min(partials.len()));
-    for partial in rest.chunks_exact(width) {
+    for partial in crate::vector::rows(rest, width) {
         first.iter_mut().zip(partial).for_each(|(s, &x)| *s += x);
     }
 }
@@ -202,7 +202,7 @@ pub(crate) fn sum_partials<T: crate::Real>(partials: &mut [T], width: usize) {
 /// The elementwise maximum of the partials `1..` into the first.
 pub(crate) fn max_partials<T: crate::Real>(partials: &mut [T], width: usize) {
     let (first, rest) = partials.split_at_mut(width.min(partials.len()));
-    for partial in rest.chunks_exact(width) {
+    for partial in crate::vector::rows(rest, width) {
         first
             .iter_mut()
             .zip(partial)

@@ -1,6 +1,7 @@
 //! Stages 3 and 4, cost and normalise: `C_ij = |x_i - y_j|^2 / 2`, divided by its median.
 //! The normalised cost itself is computed where it is used, when the Sinkhorn kernel is formed.
 
+use crate::vector::{row, rows};
 use crate::{Error, Real};
 
 /// Subsample budget of the median: every `s`-th entry, `s = max(1, N*P / 2048)`.
@@ -30,16 +31,17 @@ pub fn cost_scale<T: Real>(
     if !(T::from_usize(2 * dim) * largest * largest).is_finite() {
         return Err(Error::NonFiniteCost);
     }
-    let pool = proposals.len() / dim;
-    let total = particles.len() / dim * pool;
+    // Every size is at least 1 here; `max(1)` spares the compiler the divisions by zero.
+    let pool = (proposals.len() / dim.max(1)).max(1);
+    let total = particles.len() / dim.max(1) * pool;
     let stride = (total / MEDIAN_SAMPLES).max(1);
-    let count = total.div_ceil(stride);
-    for (t, c) in scratch[..count].iter_mut().enumerate() {
+    let samples = scratch.get_mut(..total.div_ceil(stride)).unwrap_or_default();
+    for (t, c) in samples.iter_mut().enumerate() {
         let flat = t * stride;
         let (i, j) = (flat / pool, flat % pool);
-        *c = half_sq_dist(&particles[i * dim..][..dim], &proposals[j * dim..][..dim]);
+        *c = half_sq_dist(row(particles, i, dim), row(proposals, j, dim));
     }
-    Ok(median(&mut scratch[..count]).max(T::from_f64(SCALE_FLOOR)))
+    Ok(median(samples).max(T::from_f64(SCALE_FLOOR)))
 }
 
 /// `out_j = |x - y_j|^2 / 2` for the points `y_j` of `points` (count, d), `d = x.len()`:
@@ -52,7 +54,7 @@ pub fn half_sq_dists<T: Real>(x: &[T], points: &[T], out: &mut [T]) {
         3 => fixed::<T, 3>(x, points, out),
         4 => fixed::<T, 4>(x, points, out),
         d => {
-            for (o, y) in out.iter_mut().zip(points.chunks_exact(d)) {
+            for (o, y) in out.iter_mut().zip(rows(points, d)) {
                 *o = half_sq_dist(x, y);
             }
         }
@@ -87,10 +89,13 @@ pub fn half_sq_dist<T: Real>(a: &[T], b: &[T]) -> T {
     T::from_f64(0.5) * sq
 }
 
-/// Median of a non-empty slice of non-negative, non-NaN values (the mean of the two middle
-/// values for an even count); reorders it. Selection compares the bit patterns as integers,
-/// which for such values order as the values do and cost one integer compare each.
+/// Median of a slice of non-negative, non-NaN values (the mean of the two middle values for an
+/// even count, 0 for an empty slice); reorders it. Selection compares the bit patterns as
+/// integers, which for such values order as the values do and cost one integer compare each.
 fn median<T: Real>(values: &mut [T]) -> T {
+    if values.is_empty() {
+        return T::ZERO;
+    }
     let (len, mid) = (values.len(), values.len() / 2);
     let (lower, &mut upper, _) = values.select_nth_unstable_by_key(mid, |v| v.to_bits());
     if len % 2 == 1 {

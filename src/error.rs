@@ -11,7 +11,8 @@ pub enum Error {
     ZeroSize,
     /// `max_iterations` is 0.
     InvalidMaxIterations,
-    /// `epsilon` is not finite and > 0.
+    /// `epsilon` lies outside `[sqrt(MIN_POSITIVE), 1 / sqrt(MIN_POSITIVE)]` of the type
+    /// (1.1e-19 to 9.2e18 in f32), or is NaN.
     InvalidEpsilon,
     /// `tolerance` is not finite and > 0.
     InvalidTolerance,
@@ -52,11 +53,12 @@ pub enum Error {
     },
     /// A particle coordinate is NaN or infinite.
     NonFiniteParticles,
-    /// A cost, marginal or warm-start input of the standalone Sinkhorn is NaN or `+inf`; or a
-    /// proposal coordinate given to transport or resampling is not finite, or a log-weight is
-    /// NaN or `+inf`.
+    /// A cost of the standalone Sinkhorn is not finite, a marginal entry is NaN or `+inf`, or
+    /// a marginal's total mass exceeds `1 / sqrt(MIN_POSITIVE)`; or a proposal coordinate given
+    /// to transport or resampling is not finite, or a log-weight is NaN or `+inf`.
     NonFiniteInput,
-    /// The pairwise cost overflowed (particles or proposals too far apart for the type).
+    /// The pairwise cost overflowed (particles or proposals too far apart for the type), or a
+    /// cost of the standalone Sinkhorn exceeds `epsilon / EPSILON` in magnitude.
     NonFiniteCost,
     /// The preconditioner's ensemble covariance overflowed or could not be factored.
     NonFiniteCovariance,
@@ -64,7 +66,8 @@ pub enum Error {
     NonFiniteDensity,
     /// The score returned NaN or an infinity.
     NonFiniteScore,
-    /// Every proposal has zero density (`log pi = -inf`), so there is nothing to transport to.
+    /// Every proposal has zero density (`log pi = -inf`), so there is nothing to transport to;
+    /// or every mass of a standalone Sinkhorn marginal is `-inf` or below `e * MIN_POSITIVE`.
     AllWeightsZero,
     /// The score was requested (`use_score`, or MALA mutation) but the target has none.
     NoScore,
@@ -77,7 +80,9 @@ impl fmt::Display for Error {
         match self {
             Error::ZeroSize => f.write_str("a size is zero"),
             Error::InvalidMaxIterations => f.write_str("max_iterations must be at least 1"),
-            Error::InvalidEpsilon => f.write_str("epsilon must be finite and > 0"),
+            Error::InvalidEpsilon => {
+                f.write_str("epsilon must lie within the square root of the type's range")
+            }
             Error::InvalidTolerance => f.write_str("tolerance must be finite and > 0"),
             Error::InvalidAlpha => f.write_str("alpha must be finite and >= 0"),
             Error::InvalidSigma => f.write_str("sigma must be finite and > 0"),

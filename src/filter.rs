@@ -8,7 +8,7 @@
 
 use crate::real::is_nan_or_pos_inf;
 use crate::rng::uniform;
-use crate::vector::{all_finite, max};
+use crate::vector::{all_finite, copy, max, row};
 use crate::{Error, Real};
 use rand_core::Rng;
 
@@ -100,7 +100,8 @@ pub fn systematic_resample<T: Real, R: Rng + ?Sized>(
     rng: &mut R,
 ) -> Result<(), Error> {
     let max = check_proposals(proposals, log_weights, dim)?;
-    let n = particles.len() / dim;
+    // `dim` >= 1 here (checked above); `checked_div` spares the compiler a division by zero.
+    let n = particles.len().checked_div(dim).unwrap_or(0);
     if n == 0 {
         return Err(Error::ZeroSize);
     }
@@ -110,7 +111,7 @@ pub fn systematic_resample<T: Real, R: Rng + ?Sized>(
             found: particles.len(),
         });
     }
-    let weight = |j: usize| (log_weights[j] - max).exp();
+    let weight = |j: usize| log_weights.get(j).map_or(T::ZERO, |&w| (w - max).exp());
     // The last proposal with a positive weight: rounding in the cumulative sum can never carry
     // a draw past it onto a zero weight.
     let last = log_weights
@@ -128,7 +129,7 @@ pub fn systematic_resample<T: Real, R: Rng + ?Sized>(
             cumulative += weight(j);
             j += 1;
         }
-        particle.copy_from_slice(&proposals[j * dim..][..dim]);
+        copy(particle, row(proposals, j, dim));
         point += spacing;
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! Stage 1, propose: `M` Gaussian proposals around each (optionally score-shifted) particle.
 
 use crate::rng::fill_normal;
+use crate::vector::{copy, rows, rows_mut};
 use crate::Real;
 use rand_core::Rng;
 
@@ -24,9 +25,9 @@ pub fn propose<T: Real, R: Rng + ?Sized>(
     proposals: &mut [T],
     rng: &mut R,
 ) {
-    means.copy_from_slice(particles);
+    copy(means, particles);
     if let Some(scores) = scores {
-        for (m, s) in means.chunks_exact_mut(dim).zip(scores.chunks_exact(dim)) {
+        for (m, s) in rows_mut(means, dim).zip(rows(scores, dim)) {
             let norm = s.iter().fold(T::ZERO, |acc, &s_k| acc + s_k * s_k).sqrt();
             let step = alpha * T::ONE.min(score_clip / norm.max(T::from_f64(CLIP_FLOOR)));
             for (m_k, &s_k) in m.iter_mut().zip(s) {
@@ -35,12 +36,9 @@ pub fn propose<T: Real, R: Rng + ?Sized>(
         }
     }
     fill_normal(rng, proposals);
-    let per_particle = proposals.len() / means.len() * dim;
-    for (pool, m) in proposals
-        .chunks_exact_mut(per_particle)
-        .zip(means.chunks_exact(dim))
-    {
-        for y in pool.chunks_exact_mut(dim) {
+    let per_particle = proposals.len() / means.len().max(1) * dim;
+    for (pool, m) in rows_mut(proposals, per_particle).zip(rows(means, dim)) {
+        for y in rows_mut(pool, dim) {
             for (y_k, &m_k) in y.iter_mut().zip(m) {
                 *y_k = m_k + sigma * *y_k;
             }

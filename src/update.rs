@@ -1,16 +1,21 @@
 //! Stage 6, update: each particle moves along its row of the transport plan.
 
-use crate::vector::{dot, vectorised, LANES};
+use crate::vector::{self, copy, dot, rows_mut, vectorised, LANES};
 use crate::rng::uniform;
 use crate::{Real, Update};
 use rand_core::Rng;
 
 /// Moves every particle by its row-normalised plan `p_i(j) = K_ij beta_j / sum_j K_ij beta_j`
-/// and returns the mean coupling ESS `mean_i 1 / sum_j p_i(j)^2`.
+/// and returns the mean coupling ESS `mean_i 1 / sum_j p_i(j)^2`, each row's clamped to
+/// `[1, P]` where it lies (rounding, or squared weights below the type's range, cannot push it
+/// out).
 ///
 /// Categorical: `x_new` is the first `y_j` whose cumulative row probability reaches
 /// `u ~ U(0, 1)`. Barycentric: `x_new = sum_j p_i(j) y_j`. Then
-/// `next_i = (1 - eta) x_i + eta x_new`.
+/// `next_i = (1 - eta) x_i + eta x_new`. A row whose total `t` has no finite positive `1 / t`
+/// (every entry underflowed: the particle lies beyond the type's exponent range from every
+/// proposal, in units of `epsilon`) leaves its particle where it is, with a row ESS of 1, and
+/// draws no uniform.
 /// Shapes: `kernel` (N, P), `beta` (P), `proposals` (P, d), `particles`, `next` (N, d).
 #[allow(clippy::too_many_arguments)]
 pub fn update<T: Real, R: Rng + ?Sized>(
@@ -44,28 +49,34 @@ fn rows<T: Real, R: Rng + ?Sized, const FUSED: bool>(
     rng: &mut R,
 ) -> T {
     let mut ess_sum = T::ZERO;
-    for ((row, x), x_next) in kernel
-        .chunks_exact(beta.len())
-        .zip(particles.chunks_exact(dim))
-        .zip(next.chunks_exact_mut(dim))
+    let pool = T::from_usize(beta.len());
+    for ((row, x), x_next) in vector::rows(kernel, beta.len())
+        .zip(vector::rows(particles, dim))
+        .zip(rows_mut(next, dim))
     {
         let (total, sum_sq) = moments::<T, FUSED>(row, beta);
-        ess_sum += total * total / sum_sq;
+        let inv_total = T::ONE / total;
+        if !(inv_total > T::ZERO && inv_total.is_finite()) {
+            copy(x_next, x);
+            ess_sum += T::ONE;
+            continue;
+        }
+        ess_sum += (total * total / sum_sq).max(T::ONE).min(pool);
         match rule {
             Update::Categorical => {
                 let j = categorical::<T, FUSED>(row, beta, uniform::<T, R>(rng) * total);
-                x_next.copy_from_slice(&proposals[j * dim..][..dim]);
+                copy(x_next, vector::row(proposals, j, dim));
             }
             Update::Barycentric => {
+                // Probabilities first, so that no product of a weight and a coordinate
+                // underflows.
                 x_next.fill(T::ZERO);
-                for ((&k, &b), y) in row.iter().zip(beta).zip(proposals.chunks_exact(dim)) {
-                    let w = k * b;
+                for ((&k, &b), y) in row.iter().zip(beta).zip(vector::rows(proposals, dim)) {
+                    let p = k * b * inv_total;
                     for (o, &y_k) in x_next.iter_mut().zip(y) {
-                        *o += w * y_k;
+                        *o += p * y_k;
                     }
                 }
-                let inv_total = T::ONE / total;
-                x_next.iter_mut().for_each(|o| *o *= inv_total);
             }
         }
         if damping < T::ONE {
@@ -74,7 +85,7 @@ fn rows<T: Real, R: Rng + ?Sized, const FUSED: bool>(
             }
         }
     }
-    ess_sum / T::from_usize(particles.len() / dim)
+    ess_sum / T::from_usize(particles.len() / dim.max(1))
 }
 
 /// `(sum_j w_j, sum_j w_j^2)` of the row weights `w_j = k_j b_j`, in [`LANES`] accumulators.

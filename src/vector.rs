@@ -135,3 +135,38 @@ fn fold_lanes<T: Real>(x: &[T], init: T, op: impl Fn(T, T) -> T) -> T {
     let head = acc.into_iter().fold(init, &op);
     tail.iter().fold(head, |a, &x_j| op(a, x_j))
 }
+
+/// The rows of a row-major slice with `width` values per row. Every caller's width is checked
+/// non-zero first; `max(1)` lets the compiler see it, so this cannot panic.
+#[inline(always)]
+pub(crate) fn rows<T>(x: &[T], width: usize) -> core::slice::ChunksExact<'_, T> {
+    x.chunks_exact(width.max(1))
+}
+
+/// [`rows`], mutable.
+#[inline(always)]
+pub(crate) fn rows_mut<T>(x: &mut [T], width: usize) -> core::slice::ChunksExactMut<'_, T> {
+    x.chunks_exact_mut(width.max(1))
+}
+
+/// Row `i` of a row-major slice with `width` values per row; empty if it lies outside the
+/// slice (a correctly sized buffer never does), never a panic.
+#[inline(always)]
+pub(crate) fn row<T>(x: &[T], i: usize, width: usize) -> &[T] {
+    x.get(i.saturating_mul(width)..)
+        .and_then(|rest| rest.get(..width))
+        .unwrap_or_default()
+}
+
+/// `x` split at `mid`; two empty halves if `mid` lies beyond it (a correctly sized buffer
+/// never does), never a panic.
+#[inline(always)]
+pub(crate) fn split_mut<T>(x: &mut [T], mid: usize) -> (&mut [T], &mut [T]) {
+    x.split_at_mut_checked(mid).unwrap_or_default()
+}
+
+/// `dst_k = src_k` over the common length (`copy_from_slice` without its length panic).
+#[inline(always)]
+pub(crate) fn copy<T: Copy>(dst: &mut [T], src: &[T]) {
+    dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+}

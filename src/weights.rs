@@ -2,7 +2,7 @@
 
 use crate::blocks::{for_blocks, sum_partials, Partials, Rows, RowsRef};
 use crate::cost::{half_sq_dist, half_sq_dists};
-use crate::vector::{larger, max, vectorised};
+use crate::vector::{larger, max, row, rows, vectorised};
 use crate::{Error, Real};
 
 /// How far below the largest finite log-weight the others are floored.
@@ -94,10 +94,10 @@ fn log_proposal_density<T: Real>(
     partials: &mut [T],
 ) -> bool {
     let p = log_q.len();
-    let per_mean = p / (means.len() / dim).max(1);
+    let per_mean = (p / (means.len() / dim.max(1)).max(1)).max(1);
     let guard = ln_guard::<T>();
-    for (j, (s, y)) in log_q.iter_mut().zip(proposals.chunks_exact(dim)).enumerate() {
-        let parent = &means[(j / per_mean) * dim..][..dim];
+    for (j, (s, y)) in log_q.iter_mut().zip(rows(proposals, dim)).enumerate() {
+        let parent = row(means, j / per_mean, dim);
         *s = (-inv_var * half_sq_dist(parent, y)).max(-guard);
     }
     let shift = &*log_q;
@@ -116,7 +116,7 @@ fn log_proposal_density<T: Real>(
         },
     );
     for_blocks(
-        means.len() / dim,
+        means.len() / dim.max(1),
         data,
         &|_, _, (buffer, means, part)| {
             let Some(buffer) = buffer.data.get_mut(..p) else {
@@ -135,7 +135,7 @@ fn log_proposal_density<T: Real>(
         *lq = if sum >= floor {
             *lq + sum.ln()
         } else {
-            exact_log_density(means, &proposals[j * dim..][..dim], inv_var)
+            exact_log_density(means, row(proposals, j, dim), inv_var)
         };
         finite &= lq.is_finite();
     }
@@ -155,7 +155,7 @@ fn shifted_sums<T: Real, const FUSED: bool>(
     sums: &mut [T],
 ) {
     sums.fill(T::ZERO);
-    for m in means.chunks_exact(dim) {
+    for m in rows(means, dim) {
         half_sq_dists(m, proposals, buffer);
         for ((sum, &e), &s) in sums.iter_mut().zip(buffer.iter()).zip(shift) {
             *sum += (-inv_var).mul_add::<FUSED>(e, -s).exp_with::<FUSED>();
@@ -165,20 +165,23 @@ fn shifted_sums<T: Real, const FUSED: bool>(
 
 /// `LSE_i(-|y - m_i|^2 / (2 sigma^2))` for one proposal `y` (d), shifted by its own maximum.
 fn exact_log_density<T: Real>(means: &[T], y: &[T], inv_var: T) -> T {
-    let exponents = || means.chunks_exact(y.len()).map(|m| -inv_var * half_sq_dist(m, y));
+    let exponents = || rows(means, y.len()).map(|m| -inv_var * half_sq_dist(m, y));
     let max = exponents().fold(T::NEG_INFINITY, larger);
     max + exponents().fold(T::ZERO, |acc, e| acc + (e - max).exp()).ln()
 }
 
 /// Shifts `log_b` so that `logsumexp(log_b) = 0`, given an upper bound `max` of its entries
 /// that is attained or close (so the sum of `exp(lb - max)` neither overflows nor underflows).
+/// Each entry is shifted by `max` first and then by `ln(total)`: in one step, `max + ln(total)`
+/// would lose `ln(total)` to rounding whenever `|max|` is large (log-weights of `-1e13` in f32
+/// left two equal weights at 1 each).
 fn normalise<T: Real>(log_b: &mut [T], max: T) {
     let total = log_b
         .iter()
         .fold(T::ZERO, |acc, &lb| acc + (lb - max).exp());
-    let norm = max + total.ln();
+    let log_total = total.ln();
     for lb in log_b.iter_mut() {
-        *lb -= norm;
+        *lb = (*lb - max) - log_total;
     }
 }
 

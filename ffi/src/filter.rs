@@ -33,10 +33,11 @@ unsafe fn transport<T: Scalar>(
 ) -> i32 {
     // SAFETY: forwarded contract.
     unsafe {
-        on_sampler::<T>(sampler, |state: &mut State<T>| {
+        on_sampler::<T>(sampler, |state: &mut State<T>, words| {
             check_null!(particles);
             let (y, w) = inputs(proposals, log_weights, count, state.shape.dim)?;
-            let (mut workspace, particles) = attach(state, particles, &[y.bytes(), w.bytes()])?;
+            let inputs = [y.bytes(), w.bytes()];
+            let (mut workspace, particles) = attach(state, words, particles, &inputs)?;
             // SAFETY: checked arrays the caller does not write during the call.
             let (y, w) = (y.into_slice(), w.into_slice());
             let result = workspace.transport(&state.config, particles, y, w, &mut state.rng)?;
@@ -58,10 +59,10 @@ unsafe fn resample<T: Scalar>(
 ) -> i32 {
     // SAFETY: forwarded contract.
     unsafe {
-        on_sampler::<T>(sampler, |state: &mut State<T>| {
+        on_sampler::<T>(sampler, |state: &mut State<T>, words| {
             check_null!(particles);
             let (y, w) = inputs(proposals, log_weights, count, state.shape.dim)?;
-            let (_, particles) = attach(state, particles, &[y.bytes(), w.bytes()])?;
+            let (_, particles) = attach(state, words, particles, &[y.bytes(), w.bytes()])?;
             // SAFETY: checked arrays the caller does not write during the call.
             let (y, w) = (y.into_slice(), w.into_slice());
             systematic_resample(particles, y, w, state.shape.dim, &mut state.rng)?;

@@ -79,9 +79,21 @@ pub extern "C" fn etd_version() -> *const core::ffi::c_char {
 }
 
 /// Bare-metal panic handler: halts in a loop. A panic never unwinds into C firmware.
+///
+/// Built with `--cfg etd_no_panic` (the check `.ci/no-panic`), it calls a function defined
+/// nowhere instead, so that linking the library fails if any panic is reachable from the ABI.
 #[cfg(all(not(feature = "std"), target_os = "none"))]
 #[panic_handler]
 fn halt(_: &core::panic::PanicInfo<'_>) -> ! {
+    #[cfg(etd_no_panic)]
+    {
+        extern "C" {
+            fn etd_panic_is_reachable() -> !;
+        }
+        // SAFETY: never called: the link fails while a call to it survives optimisation.
+        unsafe { etd_panic_is_reachable() }
+    }
+    #[cfg(not(etd_no_panic))]
     loop {
         core::hint::spin_loop();
     }

@@ -132,7 +132,9 @@ impl Scalar for f32 {
 }
 
 /// The header at the start of a sampler's memory; the workspace follows at
-/// [`workspace_offset`] bytes.
+/// [`workspace_offset`] bytes. `repr(C)` puts `magic` first for every `T`, so that
+/// [`live_state`] can read it from any handle before trusting the rest.
+#[repr(C)]
 pub(crate) struct State<T> {
     magic: u64,
     pub(crate) shape: Shape,
@@ -175,7 +177,8 @@ fn call<T>(
 ) -> Result<(), i32> {
     // SAFETY: the pointers are valid for `x.len()` and `out.len()` values during the call; the
     // callback's side of the contract is the caller's.
-    let code = unsafe { f(user, x.as_ptr(), x.len() / dim, dim, out.as_mut_ptr()) };
+    let count = x.len().checked_div(dim).unwrap_or(0);
+    let code = unsafe { f(user, x.as_ptr(), count, dim, out.as_mut_ptr()) };
     match code {
         0 => Ok(()),
         // `c_int` is `i32` here, `i16` on some microcontrollers.
@@ -261,20 +264,31 @@ unsafe fn init<T: Scalar>(
     })
 }
 
-/// Runs `body` on the live sampler behind `sampler` and records its outcome in the sampler
-/// (a NULL or foreign handle has nowhere to record it).
+/// Runs `body` on the live sampler behind `sampler`, given its header and the address of its
+/// workspace, and records its outcome in the sampler (a NULL or foreign handle has nowhere to
+/// record it).
 ///
 /// # Safety
 /// `sampler` is NULL or a handle of scalar `T` (see [`live_state`]).
 pub(crate) unsafe fn on_sampler<T: Scalar>(
     sampler: *mut T::Handle,
-    body: impl FnOnce(&mut State<T>) -> Result<(), Failure>,
+    body: impl FnOnce(&mut State<T>, *mut T) -> Result<(), Failure>,
 ) -> i32 {
     boundary(|| {
         check_null!(sampler);
         // SAFETY: non-null; a handle by the caller's contract.
         let state = unsafe { live_state::<T>(sampler) }?;
-        let result = guarded(|| body(&mut *state));
+        // The workspace address comes from the handle, whose provenance covers the caller's
+        // whole memory; one derived from the header reference would cover the header alone
+        // (and only for reading), and writing the workspace through it is undefined behaviour.
+        // SAFETY: the workspace follows the header inside the caller's memory (see `init`).
+        let words = unsafe {
+            sampler
+                .cast::<u8>()
+                .add(workspace_offset::<T>())
+                .cast::<T>()
+        };
+        let result = guarded(|| body(&mut *state, words));
         state.last_error = outcome(result);
         result
     })
@@ -292,10 +306,10 @@ unsafe fn step<T: Scalar>(
 ) -> i32 {
     // SAFETY: forwarded contract.
     unsafe {
-        on_sampler::<T>(sampler, |state| {
+        on_sampler::<T>(sampler, |state, words| {
             check_null!(particles);
             let log_density = log_density.ok_or(Failure::NULL)?;
-            let (mut workspace, particles) = attach(state, particles, &[])?;
+            let (mut workspace, particles) = attach(state, words, particles, &[])?;
             let mut target = Callbacks {
                 log_density,
                 score,
@@ -309,29 +323,23 @@ unsafe fn step<T: Scalar>(
     }
 }
 
-/// The workspace of the live sampler `state` and the caller's `particles` (N, d) as slices,
-/// once the particles are checked (non-null, aligned) and found disjoint from the sampler's
-/// memory, its header and the byte ranges of the call's read-only `inputs`; each input is
-/// checked disjoint from the memory and the header too.
+/// The workspace at `words` of the live sampler `state` and the caller's `particles` (N, d) as
+/// slices, once the particles are checked (non-null, aligned) and found disjoint from the
+/// sampler's memory, its header and the byte ranges of the call's read-only `inputs`; each
+/// input is checked disjoint from the memory and the header too.
 ///
 /// # Safety
-/// `state` is a live sampler's header (its workspace follows it, as laid out by `init`);
+/// `state` is a live sampler's header and `words` its workspace, from [`on_sampler`];
 /// `particles` is NULL or holds N * d initialised values, and the inputs are arrays the caller
 /// does not write during the call.
 pub(crate) unsafe fn attach<'a, T: Scalar>(
     state: &State<T>,
+    words: *mut T,
     particles: *mut T,
     inputs: &[(usize, usize)],
 ) -> Result<(Workspace<'a, T>, &'a mut [T]), Failure> {
     let shape = state.shape;
-    // SAFETY: the workspace follows the header, as laid out by `init`.
-    let words = unsafe {
-        (state as *const State<T>)
-            .cast::<u8>()
-            .add(workspace_offset::<T>())
-            .cast_mut()
-    };
-    let memory = Array::new(words.cast::<T>(), state.workspace_len)?;
+    let memory = Array::new(words, state.workspace_len)?;
     let particles = Array::new(particles, shape.n_particles * shape.dim)?;
     let header = state as *const State<T> as usize;
     let header = (header, header + size_of::<State<T>>());
@@ -362,12 +370,15 @@ unsafe fn live_state<'a, T: Scalar>(sampler: *mut T::Handle) -> Result<&'a mut S
     if !state.is_aligned() {
         return Err(not_a_sampler);
     }
-    // SAFETY: aligned, and initialised by `init` for a live handle (caller's contract).
-    let state = unsafe { &mut *state };
-    if state.magic != T::MAGIC {
+    // The magic number alone, through the pointer: a reference to the whole header would
+    // already claim that the memory holds a `State<T>` (a handle of the other scalar type has
+    // padding where this type has fields).
+    // SAFETY: aligned, readable (caller's contract), and `magic` is the first field (`repr(C)`).
+    if unsafe { state.cast::<u64>().read() } != T::MAGIC {
         return Err(not_a_sampler);
     }
-    Ok(state)
+    // SAFETY: a live header of this type, initialised by `init` (caller's contract).
+    Ok(unsafe { &mut *state })
 }
 
 /// # Safety
@@ -375,7 +386,7 @@ unsafe fn live_state<'a, T: Scalar>(sampler: *mut T::Handle) -> Result<&'a mut S
 unsafe fn set_precondition<T: Scalar>(sampler: *mut T::Handle, rate: f64) -> i32 {
     // SAFETY: forwarded contract.
     unsafe {
-        on_sampler::<T>(sampler, |state| {
+        on_sampler::<T>(sampler, |state, _| {
             // 0 (or -0) turns it off; anything else must be a valid rate after rounding to `T`.
             let precondition = if rate == 0.0 {
                 Precondition::Off

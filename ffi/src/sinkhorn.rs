@@ -37,6 +37,12 @@ impl<T: Scalar> From<SinkhornStats<T>> for etd_sinkhorn_stats {
     }
 }
 
+/// `n + p` above `ETD_SINKHORN_STACK_SCRATCH` without caller scratch.
+const STACK_TOO_SMALL: Failure = Failure::new(
+    etd_status::ETD_ERR_NO_SUPPORT,
+    etd_detail::ETD_DETAIL_STACK_SCRATCH_TOO_SMALL,
+);
+
 /// Caller scratch: `(pointer, length in scalars)`.
 type Scratch<T> = (*mut T, usize);
 
@@ -124,12 +130,7 @@ impl<T: Scalar> Call<T> {
                 Some(scratch)
             }
             None if len <= ETD_SINKHORN_STACK_SCRATCH => None,
-            None => {
-                return Err(Failure::new(
-                    etd_status::ETD_ERR_NO_SUPPORT,
-                    etd_detail::ETD_DETAIL_STACK_SCRATCH_TOO_SMALL,
-                ))
-            }
+            None => return Err(STACK_TOO_SMALL),
         };
         // SAFETY: checked arrays (non-null, aligned, the written ones disjoint from every
         // other); their lengths and initialisation are the caller's contract.
@@ -170,7 +171,8 @@ unsafe fn solve<T: Scalar>(call: Call<T>, stats: *mut etd_sinkhorn_stats) -> i32
         let mut stack = [T::ZERO; ETD_SINKHORN_STACK_SCRATCH];
         let scratch = match scratch {
             Some(scratch) => scratch,
-            None => &mut stack[..len],
+            // `check` has made sure that `len` fits.
+            None => stack.get_mut(..len).ok_or(STACK_TOO_SMALL)?,
         };
         let result = sinkhorn(cost, log_a, log_b, &params, f, g, scratch)?;
         // SAFETY: `stats` is NULL or writable, by the caller's contract.
@@ -207,19 +209,24 @@ pub extern "C" fn etd_sinkhorn_scratch_len(n: usize, p: usize) -> usize {
 /// `etd_sinkhorn_scratch_f64` for them. The library never allocates. Reentrant: no global
 /// state. `etd_sinkhorn_check_f64` explains a failure (which argument or check).
 ///
-/// @param[in]     cost            `n * p` values, row-major; finite.
+/// @param[in]     cost            `n * p` values, row-major; finite, at most `epsilon / EPSILON`
+///                                in magnitude (`ETD_DETAIL_NON_FINITE_COST` beyond: the
+///                                cost's own rounding would exceed `epsilon`).
 /// @param[in]     n, p            Problem size; both >= 1.
 /// @param[in]     log_a, log_b    Log-marginals (n and p values); NaN and `+inf` are rejected,
-///                                `-inf` is zero mass, each needs one finite entry. They need
-///                                not be normalised.
-/// @param[in]     epsilon         Regulariser in cost units; finite and > 0.
+///                                `-inf` is zero mass. They need not be normalised, but each
+///                                needs a mass of at least `e * MIN_POSITIVE` and a total mass
+///                                of at most `1 / sqrt(MIN_POSITIVE)` of the type.
+/// @param[in]     epsilon         Regulariser in cost units; within
+///                                `[sqrt(MIN_POSITIVE), 1 / sqrt(MIN_POSITIVE)]` of the type.
 /// @param[in]     coupling        One of `ETD_COUPLING_*`.
 /// @param[in]     rho             Soft-marginal strength; finite and > 0, read only when
 ///                                `coupling == ETD_COUPLING_UNBALANCED`.
 /// @param[in]     max_iterations  Iteration cap; >= 1.
 /// @param[in]     tolerance       Stop when the marginal error is below this; finite and > 0.
 /// @param[in,out] f, g            Potentials (n and p values, cost units); the input is the
-///                                warm start (zeros: cold; non-finite entries start from 0),
+///                                warm start (zeros: cold; an entry that is not finite or
+///                                above `epsilon / EPSILON` in magnitude starts from 0),
 ///                                the output the solution. Written only on success; must not
 ///                                overlap any other array.
 /// @param[out]    stats           Written only on success; may be NULL.

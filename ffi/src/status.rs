@@ -73,7 +73,8 @@ pub enum etd_detail {
     ETD_DETAIL_ZERO_SIZE = 20,
     /// `max_iterations` is 0.
     ETD_DETAIL_INVALID_MAX_ITERATIONS = 21,
-    /// `epsilon` is not finite and > 0.
+    /// `epsilon` is NaN or outside `[sqrt(MIN_POSITIVE), 1 / sqrt(MIN_POSITIVE)]` of the type
+    /// (1.1e-19 to 9.2e18 for `float`, 1.5e-154 to 6.7e153 for `double`).
     ETD_DETAIL_INVALID_EPSILON = 22,
     /// `tolerance` is not finite and > 0.
     ETD_DETAIL_INVALID_TOLERANCE = 23,
@@ -94,11 +95,14 @@ pub enum etd_detail {
     /// A particle coordinate is NaN or infinite (status `ETD_ERR_NON_FINITE` for the rest of
     /// this group).
     ETD_DETAIL_NON_FINITE_PARTICLES = 40,
-    /// A cost or marginal of `etd_sinkhorn_*` is NaN or `+inf`; or a proposal coordinate of
-    /// `etd_sampler_transport_*` / `etd_sampler_resample_*` is not finite, or a log-weight NaN
-    /// or `+inf`.
+    /// A cost of `etd_sinkhorn_*` is not finite, a marginal entry NaN or `+inf`, or a
+    /// marginal's total mass above `1 / sqrt(MIN_POSITIVE)` of the type; or a proposal
+    /// coordinate of `etd_sampler_transport_*` / `etd_sampler_resample_*` is not finite, or a
+    /// log-weight NaN or `+inf`.
     ETD_DETAIL_NON_FINITE_INPUT = 41,
-    /// The pairwise cost overflowed (particles or proposals too far apart for the type).
+    /// The pairwise cost overflowed (particles or proposals too far apart for the type), or a
+    /// cost of `etd_sinkhorn_*` exceeds `epsilon / EPSILON` of the type in magnitude (its own
+    /// rounding would exceed `epsilon`).
     ETD_DETAIL_NON_FINITE_COST = 42,
     /// The preconditioner's ensemble covariance overflowed or could not be factored.
     ETD_DETAIL_NON_FINITE_COVARIANCE = 43,
@@ -106,7 +110,8 @@ pub enum etd_detail {
     ETD_DETAIL_NON_FINITE_DENSITY = 44,
     /// The score callback wrote NaN or an infinity.
     ETD_DETAIL_NON_FINITE_SCORE = 45,
-    /// Every weight is zero: every proposal has `log pi = -inf`, or a marginal is all `-inf`.
+    /// Every weight is zero: every proposal has `log pi = -inf`, or every mass of an
+    /// `etd_sinkhorn_*` marginal is `-inf` or below `e * MIN_POSITIVE` of the type.
     ETD_DETAIL_ALL_WEIGHTS_ZERO = 46,
     /// The score is needed but the score callback is NULL (status `ETD_ERR_NO_SUPPORT`).
     ETD_DETAIL_NO_SCORE = 50,
@@ -306,7 +311,7 @@ pub extern "C" fn etd_detail_str(detail: i32) -> *const c_char {
         (ETD_DETAIL_INVALID_MAX_ITERATIONS, "max_iterations is 0\0"),
         (
             ETD_DETAIL_INVALID_EPSILON,
-            "epsilon is not finite and > 0\0",
+            "epsilon is outside the square root of the type's range\0",
         ),
         (
             ETD_DETAIL_INVALID_TOLERANCE,

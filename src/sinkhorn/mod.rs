@@ -10,9 +10,11 @@
 //!   (one `exp` per entry each) per iteration.
 //!
 //! Both work on scaled potentials `u = f / eps`, `v = g / eps`; neither can overflow in `f32` or
-//! `f64` at any `eps`. Both return a plan whose row marginal is exact (the last half-step
-//! enforces it) and stop when the next column half-step would move less than `tolerance` of
-//! column mass (L1); for the balanced coupling that is the column marginal's L1 error.
+//! `f64` at any `eps` (for the standalone [`sinkhorn`], on inputs that pass
+//! [`SinkhornParams::check_problem`]). For balanced and unbalanced both end on a column
+//! half-step, so the plan's column condition holds exactly, and both stop once the row
+//! marginal's L1 error is at most `tolerance`: the log solver measures it, the scaling solver
+//! bounds it from above by the L1 change of column mass its last column half-step made.
 
 mod log;
 mod scaling;
@@ -21,7 +23,7 @@ use crate::blocks::BLOCKS;
 use crate::config::is_positive;
 use crate::error::check_len;
 use crate::real::is_nan_or_pos_inf;
-use crate::vector::all_finite;
+use crate::vector::{all_finite, max, split_mut};
 use crate::{Coupling, Error, Real};
 
 pub(crate) use scaling::{Kernel, Marginals, Points};
@@ -48,7 +50,7 @@ pub struct SinkhornParams<T> {
     pub coupling: Coupling<T>,
     /// Iteration cap (each iteration is one row and one column half-step).
     pub max_iterations: u32,
-    /// Stop when the next column half-step would move at most this much column mass (L1).
+    /// Stop once the statistics' `marginal_error` is at most this (gibbs does not iterate).
     pub tolerance: T,
     /// Which iteration to run.
     pub solver: Solver,
@@ -62,9 +64,10 @@ pub struct SinkhornStats<T> {
     pub iterations: u32,
     /// Whether `marginal_error <= tolerance` was reached (always `true` for gibbs).
     pub converged: bool,
-    /// L1 change of the column masses the next column half-step would make: for balanced and
-    /// gibbs the L1 error of the returned plan's column marginal (its row marginal is exact);
-    /// for unbalanced the residual of the soft column condition.
+    /// For balanced and unbalanced, the L1 error of the returned plan's row marginal (its
+    /// column condition holds exactly): measured by the log solver, bounded from above by the
+    /// scaling solver (the L1 change of column mass its last column half-step made). For gibbs,
+    /// the L1 error of the column marginal (its rows are exact).
     pub marginal_error: T,
     /// Times the scaling solver folded its scalings into the potentials and formed the kernel
     /// again (0 for the log solver).
@@ -90,10 +93,16 @@ pub const fn sinkhorn_scratch_len(n: usize, p: usize, solver: Solver) -> usize {
 ///
 /// Shapes: `cost` (n, p) row-major, `log_a` (n), `log_b` (p), `f` (n), `g` (p),
 /// `scratch` ([`sinkhorn_scratch_len`]). `f` and `g` are in cost units; on input they are the
-/// warm start (non-finite entries start from 0), on output the potentials, so that for all three
-/// couplings the plan is `P_ij = exp((f_i + g_j - C_ij) / epsilon)`: its rows sum to `a`
-/// exactly (up to rounding). For gibbs, `g = eps log b`. `log_a`, `log_b` may hold `-inf` (zero
-/// mass, potential `-inf`) but each needs one finite entry. On error nothing is written.
+/// warm start (an entry that is not finite, or whose magnitude divided by `epsilon` exceeds
+/// the scaled-cost limit of [`SinkhornParams::check_problem`], starts from 0), on output the
+/// potentials, so that for all three couplings the plan is
+/// `P_ij = exp((f_i + g_j - C_ij) / epsilon)`. For balanced and unbalanced the last half-step
+/// is the column one: a balanced plan's columns sum to `b` exactly (up to rounding) and its
+/// rows to `a` within the reported error; a gibbs plan's rows sum to `a`, with `g = eps log b`.
+/// A potential is `-inf` where its mass is zero (`log_a`, `log_b` may hold `-inf`; the scaling
+/// solver also treats a mass below the type's smallest normal number as zero), finite
+/// elsewhere. The inputs must pass [`SinkhornParams::check_problem`]; on error nothing is
+/// written.
 pub fn sinkhorn<T: Real>(
     cost: &[T],
     log_a: &[T],
@@ -109,19 +118,26 @@ pub fn sinkhorn<T: Real>(
     check_len(g.len(), p)?;
     check_len(scratch.len(), sinkhorn_scratch_len(n, p, params.solver))?;
     let inv_eps = T::ONE / params.epsilon;
+    let limit = scaled_limit::<T>();
     for x in f.iter_mut().chain(g.iter_mut()) {
-        *x = if x.is_finite() { *x * inv_eps } else { T::ZERO };
+        let scaled = *x * inv_eps;
+        // Also NaN and the infinities: the comparison is false.
+        *x = if scaled.abs() <= limit {
+            scaled
+        } else {
+            T::ZERO
+        };
     }
     let stats = match params.solver {
         Solver::Log => {
-            let (row, col) = scratch.split_at_mut(n);
+            let (row, col) = split_mut(scratch, n);
             log::solve(cost, inv_eps, log_a, log_b, params, f, g, row, col)
         }
         Solver::Scaling => {
-            let (kernel, rest) = scratch.split_at_mut(n * p);
-            let (alpha, rest) = rest.split_at_mut(n);
-            let (beta, rest) = rest.split_at_mut(p);
-            let (b, col) = rest.split_at_mut(p);
+            let (kernel, rest) = split_mut(scratch, n * p);
+            let (alpha, rest) = split_mut(rest, n);
+            let (beta, rest) = split_mut(rest, p);
+            let (b, col) = split_mut(rest, p);
             b.iter_mut().zip(log_b).for_each(|(b, &lb)| *b = lb.exp());
             let kernel = Kernel {
                 matrix: kernel,
@@ -139,10 +155,37 @@ pub fn sinkhorn<T: Real>(
     Ok(stats)
 }
 
+/// The largest magnitude of a scaled cost `C / epsilon` or a scaled warm start the standalone
+/// solver accepts: `1 / EPSILON`, where the rounding error of a value reaches 1.
+fn scaled_limit<T: Real>() -> T {
+    T::ONE / T::EPSILON
+}
+
+/// `ln sum_k exp(x_k)` of entries that are finite or `-inf`, one finite, shifted by the
+/// largest.
+pub(crate) fn log_total<T: Real>(x: &[T]) -> T {
+    let max = max(x);
+    max + x
+        .iter()
+        .fold(T::ZERO, |acc, &x_k| acc + (x_k - max).exp())
+        .ln()
+}
+
 impl<T: Real> SinkhornParams<T> {
-    /// Checks a problem as [`sinkhorn`] does before it solves: the parameters, the sizes
-    /// (`log_a` (n), `log_b` (p) non-empty, `cost` (n, p)), and the values (finite costs, no
-    /// NaN or `+inf` marginal, one finite entry in each marginal).
+    /// Checks a problem as [`sinkhorn`] does before it solves, in this order: the sizes
+    /// (`log_a` (n), `log_b` (p) non-empty, `cost` (n, p)), the parameters, then the values:
+    ///
+    /// - `NonFiniteInput`: a cost is not finite, or a marginal entry is NaN or `+inf`;
+    /// - `AllWeightsZero`: in a marginal, no mass `exp(log m)` reaches `e * MIN_POSITIVE` of the
+    ///   type (3.2e-38 in f32, 6.1e-308 in f64): every mass is `-inf` or underflows;
+    /// - `NonFiniteInput`: a marginal's total mass exceeds `1 / sqrt(MIN_POSITIVE)` (9.2e18
+    ///   in f32, 6.7e153 in f64). Marginals need not be normalised, but the square root of the
+    ///   type's range must remain as headroom for the sums of masses the solvers form;
+    /// - `NonFiniteCost`: a scaled cost `|C_ij| / epsilon` exceeds `1 / EPSILON` (8.4e6 in
+    ///   f32, 4.5e15 in f64). Beyond it the cost's own rounding error exceeds `epsilon`, so the
+    ///   plan `exp((f + g - C) / epsilon)` is not determined by the inputs.
+    ///
+    /// Within these bounds every potential, sum and mass the solvers form is finite.
     pub fn check_problem(&self, cost: &[T], log_a: &[T], log_b: &[T]) -> Result<(), Error> {
         let (n, p) = (log_a.len(), log_b.len());
         if n == 0 || p == 0 {
@@ -150,22 +193,36 @@ impl<T: Real> SinkhornParams<T> {
         }
         check_len(cost.len(), n.saturating_mul(p))?;
         self.validate()?;
+        let marginals = [log_a, log_b];
         if !all_finite(cost)
-            || [log_a, log_b]
+            || marginals
                 .iter()
                 .any(|m| m.iter().any(|&x| is_nan_or_pos_inf(x)))
         {
             return Err(Error::NonFiniteInput);
         }
-        if !log_a.iter().any(|x| x.is_finite()) || !log_b.iter().any(|x| x.is_finite()) {
+        let smallest_log_mass = T::from_f64(T::LN_MIN_POSITIVE + 1.0);
+        if marginals.iter().any(|m| max(m) < smallest_log_mass) {
             return Err(Error::AllWeightsZero);
+        }
+        let largest_log_total = T::from_f64(-0.5 * T::LN_MIN_POSITIVE);
+        if marginals.iter().any(|m| log_total(m) > largest_log_total) {
+            return Err(Error::NonFiniteInput);
+        }
+        let limit = scaled_limit::<T>() * self.epsilon;
+        if cost.iter().any(|c| c.abs() > limit) {
+            return Err(Error::NonFiniteCost);
         }
         Ok(())
     }
 
-    /// Checks epsilon, tolerance, the iteration cap and rho.
+    /// Checks epsilon, tolerance, the iteration cap and rho. `epsilon` must lie within the
+    /// square root of the type's range, `[sqrt(MIN_POSITIVE), 1 / sqrt(MIN_POSITIVE)]` (1.1e-19
+    /// to 9.2e18 in f32, 1.5e-154 to 6.7e153 in f64), so that `1 / epsilon` and the potentials
+    /// scaled back by `epsilon` are finite.
     pub fn validate(&self) -> Result<(), Error> {
-        if !is_positive(self.epsilon) {
+        let range = T::from_f64((-0.5 * T::LN_MIN_POSITIVE).exp());
+        if !(self.epsilon >= T::ONE / range && self.epsilon <= range) {
             return Err(Error::InvalidEpsilon);
         }
         if !is_positive(self.tolerance) {

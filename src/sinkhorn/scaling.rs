@@ -18,7 +18,7 @@
 use super::{SinkhornParams, SinkhornStats};
 use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
 use crate::cost::half_sq_dists;
-use crate::vector::{axpy, dot, larger, max, vectorised};
+use crate::vector::{axpy, dot, larger, max, row, rows, rows_mut, vectorised};
 use crate::Real;
 
 /// The buffers of the scaling solver.
@@ -42,8 +42,8 @@ pub(crate) trait CostRows<T> {
 impl<T: Real> CostRows<T> for &[T] {
     #[inline(always)]
     fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
-        let row = &self[i * out.len()..][..out.len()];
-        for ((x, &c), &v_j) in out.iter_mut().zip(row).zip(v) {
+        let costs = row(self, i, out.len());
+        for ((x, &c), &v_j) in out.iter_mut().zip(costs).zip(v) {
             *x = (-k).mul_add::<FUSED>(c, base + v_j);
         }
     }
@@ -65,11 +65,7 @@ pub(crate) struct Points<'a, T> {
 impl<T: Real> CostRows<T> for Points<'_, T> {
     #[inline(always)]
     fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
-        half_sq_dists(
-            &self.particles[i * self.dim..][..self.dim],
-            self.proposals,
-            out,
-        );
+        half_sq_dists(row(self.particles, i, self.dim), self.proposals, out);
         let factor = -k * self.inv_scale;
         for (x, &v_j) in out.iter_mut().zip(v) {
             *x = factor.mul_add::<FUSED>(*x, base + v_j);
@@ -80,12 +76,8 @@ impl<T: Real> CostRows<T> for Points<'_, T> {
 impl<T: Real> Points<'_, T> {
     /// Writes the whole normalised cost matrix (n, p) (for the log solver).
     pub(crate) fn fill_matrix(&self, matrix: &mut [T]) {
-        let p = self.proposals.len() / self.dim;
-        for (x, row) in self
-            .particles
-            .chunks_exact(self.dim)
-            .zip(matrix.chunks_exact_mut(p))
-        {
+        let p = self.proposals.len() / self.dim.max(1);
+        for (x, row) in rows(self.particles, self.dim).zip(rows_mut(matrix, p)) {
             half_sq_dists(x, self.proposals, row);
             row.iter_mut().for_each(|c| *c *= self.inv_scale);
         }
@@ -356,8 +348,7 @@ fn form_rows<T: Real, C: CostRows<T> + Sync + ?Sized, const FUSED: bool>(
     limit: T,
 ) {
     colmax.fill(T::NEG_INFINITY);
-    for (i, ((row, u_i), &la)) in matrix
-        .chunks_exact_mut(v.len())
+    for (i, ((row, u_i), &la)) in rows_mut(matrix, v.len())
         .zip(u.iter_mut())
         .zip(log_a)
         .enumerate()
@@ -437,11 +428,7 @@ fn sweep_rows<T: Real, const FUSED: bool>(
     let bounds = Bounds::new();
     let mut clamped = false;
     col.fill(T::ZERO);
-    for ((row, alpha_i), &la) in matrix
-        .chunks_exact(beta.len())
-        .zip(alpha.iter_mut())
-        .zip(log_a)
-    {
+    for ((row, alpha_i), &la) in rows(matrix, beta.len()).zip(alpha.iter_mut()).zip(log_a) {
         let a = la.exp();
         *alpha_i = if a == T::ZERO {
             T::ZERO
