@@ -335,8 +335,9 @@ typedef struct etd_sampler_f64 etd_sampler_f64;
  * rounds each value to `float` before validating it.
  *
  * Valid means: `n_particles`, `proposals_per_particle`, `dim`, `max_iterations` >= 1;
- * `epsilon`, `tolerance`, `score_clip` finite and > 0; `alpha`, `sigma` finite and >= 0 (but
- * not both 0: the proposals need a spread); `damping` in (0, 1]; `rho` finite and > 0 when
+ * `epsilon` in `[sqrt(MIN_POSITIVE), 1 / sqrt(MIN_POSITIVE)]` of the scalar type (1.1e-19 to
+ * 9.2e18 for `float`, 1.5e-154 to 6.7e153 for `double`); `tolerance` and `score_clip` finite
+ * and positive; `alpha`, `sigma` finite and >= 0 (but not both 0: the proposals need a spread); `damping` in (0, 1]; `rho` finite and > 0 when
  * `coupling` is `ETD_COUPLING_UNBALANCED`; `mutation_step_size` finite and > 0 when
  * `mutation_steps` > 0; `use_score` 0 or 1; `coupling` and `update` one of the
  * `ETD_COUPLING_*` / `ETD_UPDATE_*` constants. Anything else is rejected with

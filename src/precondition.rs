@@ -18,7 +18,7 @@ impl<'a, T: Real> Preconditioner<'a, T> {
     /// Forgets a running estimate that is not finite or whose weight lies outside [0, 1] (as if
     /// no step had run): any contents of re-attached memory are safe.
     pub(crate) fn sanitise(&mut self) {
-        let w = self.weight[0];
+        let w = self.weight.first().copied().unwrap_or(T::ZERO);
         if !(w >= T::ZERO && w <= T::ONE && self.sum.iter().all(|v| v.is_finite())) {
             self.reset();
         }
@@ -27,7 +27,7 @@ impl<'a, T: Real> Preconditioner<'a, T> {
     /// Forgets the running covariance: the next step starts from that ensemble's own.
     pub(crate) fn reset(&mut self) {
         self.sum.fill(T::ZERO);
-        self.weight[0] = T::ZERO;
+        self.weight.fill(T::ZERO);
     }
 
     /// Folds the covariance of `particles` (N, d) into the running estimate with weight `rate`

@@ -16,7 +16,7 @@ use crate::real::is_nan_or_pos_inf;
 use crate::sinkhorn::{couple, Kernel, Points, SinkhornStats};
 use crate::target::{eval_log_density, eval_score, Erased};
 use crate::update::update;
-use crate::vector::all_finite;
+use crate::vector::{all_finite, copy, split_mut};
 use crate::weights::{log_weights, normalise_log_weights};
 use crate::{Config, Error, Precondition, Real, Shape, Target};
 use rand_core::Rng;
@@ -148,7 +148,7 @@ impl<'a, T: Real> Workspace<'a, T> {
             let stats = self
                 .stages
                 .iterate(config, particles, d, &mut target, rng)?;
-            particles.copy_from_slice(self.stages.next);
+            copy(particles, self.stages.next);
             return Ok(stats);
         };
         // 0. Precondition: the same stages on the whitened ensemble and target.
@@ -199,15 +199,15 @@ impl<'a, T: Real> Workspace<'a, T> {
             });
         }
         check_proposals(proposals, log_weights, d)?;
-        let log_b = &mut self.stages.log_b[..count];
-        log_b.copy_from_slice(log_weights);
+        let log_b = split_mut(self.stages.log_b, count).0;
+        copy(log_b, log_weights);
         let weight_ess = normalise_log_weights(log_b, false)?;
-        self.stages.proposals[..count * d].copy_from_slice(proposals);
+        copy(self.stages.proposals, proposals);
         if !config.warm_start {
             self.stages.reset_potentials();
         }
         let stats = self.stages.transport(config, particles, d, count, rng)?;
-        particles.copy_from_slice(&self.stages.next[..particles.len()]);
+        copy(particles, self.stages.next);
         Ok(StepStats {
             weight_ess,
             ..stats
@@ -319,10 +319,10 @@ impl<T: Real> Stages<'_, T> {
         rng: &mut R,
     ) -> Result<StepStats<T>, Error> {
         let n = particles.len() / d;
-        let proposals = &self.proposals[..count * d];
-        let log_b = &mut self.log_b[..count];
-        let matrix = &mut self.kernel[..n * count];
-        let beta = &mut self.log_pi[..count];
+        let proposals = self.proposals.get(..count * d).unwrap_or_default();
+        let log_b = split_mut(self.log_b, count).0;
+        let matrix = split_mut(self.kernel, n * count).0;
+        let beta = split_mut(self.log_pi, count).0;
         // 3-4. Cost scale: the median cost (the costs themselves are formed where needed).
         let cost_scale = cost_scale(particles, proposals, d, matrix)?;
         // 5. Couple.
@@ -336,7 +336,7 @@ impl<T: Real> Stages<'_, T> {
             matrix,
             alpha: self.alpha,
             beta,
-            col: &mut self.col_sums[..BLOCKS * count],
+            col: split_mut(self.col_sums, BLOCKS * count).0,
         };
         let sinkhorn = couple(
             &points,
@@ -345,13 +345,13 @@ impl<T: Real> Stages<'_, T> {
             log_b,
             &config.sinkhorn_params(),
             self.u,
-            &mut self.v[..count],
+            split_mut(self.v, count).0,
             kernel,
         );
         // 6. Update.
         let coupling_ess = update(
-            &self.kernel[..n * count],
-            &self.log_pi[..count],
+            self.kernel.get(..n * count).unwrap_or_default(),
+            self.log_pi.get(..count).unwrap_or_default(),
             proposals,
             particles,
             d,
