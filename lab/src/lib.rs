@@ -20,17 +20,30 @@
 //! | [`plot`] | PNG plots |
 //! | [`results`] | `docs/results.md` from saved runs |
 
-pub mod baselines;
-pub mod bayes;
-pub mod boltzmann;
-pub mod evaluate;
-pub mod method;
-pub mod metrics;
-pub mod plot;
-pub mod problem;
-pub mod reference;
-pub mod registry;
-pub mod report;
-pub mod results;
-pub mod run;
-pub mod targets;
+#![cfg_attr(target_os = "none", no_std)]
+
+/// Declares the crate's modules; they need `std`, so a bare-metal build (a workspace-wide
+/// `cargo build --target thumbv7em-none-eabihf`) leaves the crate empty.
+macro_rules! host_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(not(target_os = "none"))]
+        pub mod $name;
+    )*};
+}
+
+host_modules! {
+    baselines,
+    bayes,
+    boltzmann,
+    evaluate,
+    method,
+    metrics,
+    plot,
+    problem,
+    reference,
+    registry,
+    report,
+    results,
+    run,
+    targets,
+}
