@@ -1,10 +1,8 @@
 //! The firmware proper (only built for the embedded target).
 
-use core::arch::asm;
+use crate::measure::{console, exit, say, ticks_and_stack, Counter};
 use core::fmt::Write;
-use cortex_m::peripheral::{syst::SystClkSource, SYST};
-use cortex_m_rt::{entry, exception, ExceptionFrame};
-use cortex_m_semihosting::{debug, hio};
+use cortex_m_rt::entry;
 use entropic_transport::rng::fill_normal;
 use entropic_transport::{Config, DefaultRng, Etd, Mutation, Real, Solver, Steps, Target};
 use rand_core::SeedableRng;
@@ -16,18 +14,6 @@ const P: usize = N * M;
 const D: usize = 2;
 /// Steps measured per scenario (the first from a cold start).
 const STEPS: usize = 20;
-/// Bytes of stack painted below the caller's frame before each step.
-const PAINT_BYTES: usize = 32 * 1024;
-const PAINT: u32 = 0xDEAD_BEEF;
-/// SysTick reload: the full 24 bits (16.7 M instructions, far above any step).
-const RELOAD: u32 = 0x00FF_FFFF;
-/// Rounds of the two-instruction calibration loop.
-const CALIBRATION_LOOPS: u32 = 1_000_000;
-
-/// Writes to the semihosting console; output errors are ignored (nothing to report them to).
-macro_rules! say {
-    ($out:expr, $($arg:tt)*) => {{ let _ = writeln!($out, $($arg)*); }};
-}
 
 /// A target of the worst-case scenarios (2-D, with a score).
 #[derive(Clone, Copy)]
@@ -115,25 +101,11 @@ fn main() -> ! {
     // `static mut` inside `#[entry]` becomes a `&'static mut`: the workspace lives in .bss.
     static mut SAMPLER: Etd<f32, N, P, D> = Etd::new();
     let sampler: &'static mut Etd<f32, N, P, D> = SAMPLER;
-    let Ok(mut out) = hio::hstdout() else {
-        exit(false)
-    };
-    let Some(mut core) = cortex_m::Peripherals::take() else {
-        exit(false)
-    };
-    core.SYST.set_clock_source(SystClkSource::Core);
-    core.SYST.set_reload(RELOAD);
-    core.SYST.clear_current();
-    core.SYST.enable_counter();
-    // Ticks of an empty window, and instructions per tick from a loop of known length.
-    let empty = timed(|| ()).1;
-    let per_tick =
-        (2 * CALIBRATION_LOOPS + 1) as f32 / (timed(|| spin(CALIBRATION_LOOPS)).1 - empty) as f32;
+    let mut out = console();
+    let counter = Counter::start();
+    counter.report(&mut out);
 
-    let firmware = Config {
-        alpha: 0.3,
-        ..Config::default()
-    };
+    let firmware = Config::default();
     // `tolerance` MIN_POSITIVE is never met: every solve runs to `max_iterations`.
     let never = Config {
         tolerance: f32::MIN_POSITIVE,
@@ -215,8 +187,8 @@ fn main() -> ! {
         let mut worst = Worst::default();
         for _ in 0..STEPS {
             let (result, ticks, stack) =
-                measured(|| sampler.step(&config, &mut particles, &mut target, &mut rng));
-            let instructions = (ticks.saturating_sub(empty) as f32 * per_tick) as u32;
+                ticks_and_stack(|| sampler.step(&config, &mut particles, &mut target, &mut rng));
+            let instructions = counter.instructions(ticks);
             worst.instructions = worst.instructions.max(instructions);
             worst.stack = worst.stack.max(stack);
             match result {
@@ -258,81 +230,4 @@ fn main() -> ! {
         }
     );
     exit(pass)
-}
-
-/// `f()` and the SysTick ticks it took (SysTick counts down from [`RELOAD`]).
-#[inline(always)]
-fn timed<R>(f: impl FnOnce() -> R) -> (R, u32) {
-    let start = SYST::get_current();
-    let result = f();
-    let end = SYST::get_current();
-    (result, start.wrapping_sub(end) & RELOAD)
-}
-
-/// `f()`, the ticks it took, and the bytes of stack it used below the caller's frame (the
-/// stack is painted first, then searched for the lowest word `f` wrote).
-#[inline(always)]
-fn measured<R>(f: impl FnOnce() -> R) -> (R, u32, usize) {
-    let sp = cortex_m::register::msp::read() as usize;
-    let (bottom, top) = (sp - PAINT_BYTES, sp - 64);
-    let mut a = bottom;
-    while a < top {
-        // SAFETY: between the end of .bss and the live frame (4 MiB of RAM, a few tens of KiB
-        // used); nothing lives there while we paint.
-        unsafe { core::ptr::write_volatile(a as *mut u32, PAINT) };
-        a += 4;
-    }
-    let (result, ticks) = timed(f);
-    let mut lowest = bottom;
-    // SAFETY: the same range, read only.
-    while lowest < top && unsafe { core::ptr::read_volatile(lowest as *const u32) } == PAINT {
-        lowest += 4;
-    }
-    (result, ticks, sp - lowest)
-}
-
-/// Exactly `2 * n + 1` instructions (`n` >= 1): a `subs`/`bne` pair per round, plus the `mov`.
-#[inline(always)]
-fn spin(n: u32) {
-    // SAFETY: register-only arithmetic and a local branch; no memory, no stack.
-    unsafe {
-        asm!(
-            "mov {0}, {1}",
-            "2:",
-            "subs {0}, {0}, #1",
-            "bne 2b",
-            out(reg) _,
-            in(reg) n,
-            options(nomem, nostack),
-        );
-    }
-}
-
-/// Ends the QEMU session with status 0 or 1.
-fn exit(success: bool) -> ! {
-    debug::exit(if success {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    // Only reached without a semihosting host.
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    if let Ok(mut out) = hio::hstdout() {
-        say!(out, "HardFault: {frame:?}");
-    }
-    exit(false)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    if let Ok(mut out) = hio::hstdout() {
-        say!(out, "panic: {info}");
-    }
-    exit(false)
 }

@@ -9,6 +9,10 @@
 
 #[cfg(target_os = "none")]
 mod firmware;
+/// The console, instruction counter, stack painting and handlers of the sampler's firmware.
+#[cfg(target_os = "none")]
+#[path = "../../cortex-m4/src/measure.rs"]
+mod measure;
 
 /// On the host this binary only explains itself; the firmware needs the embedded target.
 #[cfg(not(target_os = "none"))]
