@@ -1,7 +1,7 @@
 //! Stages 3 and 4, cost and normalise: `C_ij = |x_i - y_j|^2 / 2`, divided by its median.
 //! The normalised cost itself is computed where it is used, when the Sinkhorn kernel is formed.
 
-use crate::vector::{row, rows};
+use crate::vector::{larger, row, rows};
 use crate::{Error, Real};
 
 /// Subsample budget of the median: every `s`-th entry, `s = max(1, N*P / 2048)`.
@@ -90,19 +90,74 @@ pub fn half_sq_dist<T: Real>(a: &[T], b: &[T]) -> T {
 }
 
 /// Median of a slice of non-negative, non-NaN values (the mean of the two middle values for an
-/// even count, 0 for an empty slice); reorders it. Selection compares the bit patterns as
-/// integers, which for such values order as the values do and cost one integer compare each.
+/// even count, 0 for an empty slice); reorders it. The bit patterns of such values order as
+/// the values do, so the middle values are found by integer selection on them ([`select`]).
 fn median<T: Real>(values: &mut [T]) -> T {
-    if values.is_empty() {
+    let len = values.len();
+    if len == 0 {
         return T::ZERO;
     }
-    let (len, mid) = (values.len(), values.len() / 2);
-    let (lower, &mut upper, _) = values.select_nth_unstable_by_key(mid, |v| v.to_bits());
+    let (upper, lower) = select(values, len / 2);
     if len % 2 == 1 {
         return upper;
     }
-    let below = lower.iter().fold(T::ZERO, |m, &v| m.max(v));
-    T::from_f64(0.5) * (below + upper)
+    // Halves first, so that two values near the type's maximum do not overflow.
+    let half = T::from_f64(0.5);
+    half * lower + half * upper
+}
+
+/// The `k`-th smallest (from 0) of `values` (`k < len`) and the `(k - 1)`-th (the `k`-th again
+/// for `k = 0`), for non-negative, non-NaN values; reorders them. A most-significant-byte-first
+/// radix selection on the bit patterns: for each byte from the highest set bit of any value
+/// down (at most 4 for `f32`, 8 for `f64`), one pass counts the candidates' values of that
+/// byte, which fixes the byte of the `k`-th, and one pass keeps the candidates that share it,
+/// at the front, remembering the largest value left below. No recursion and no index that can
+/// fail; the byte counters (512 bytes of stack) need fewer than 65 536 values (the cost
+/// subsample has fewer than `2 * MEDIAN_SAMPLES`).
+fn select<T: Real>(values: &mut [T], k: usize) -> (T, T) {
+    let top = values.iter().fold(0u64, |acc, v| acc | v.to_bits());
+    let mut shift = (63 - top.max(1).leading_zeros()) / 8 * 8;
+    let byte = |v: T, shift: u32| usize::from((v.to_bits() >> shift) as u8);
+    let (mut rank, mut below) = (k, T::ZERO);
+    let mut live = values;
+    loop {
+        let mut counts = [0u16; 256];
+        for &v in live.iter() {
+            if let Some(c) = counts.get_mut(byte(v, shift)) {
+                *c = c.wrapping_add(1);
+            }
+        }
+        let mut chosen = 0;
+        for (d, &count) in counts.iter().enumerate() {
+            chosen = d;
+            if rank < usize::from(count) {
+                break;
+            }
+            rank -= usize::from(count);
+        }
+        let mut kept = 0;
+        for i in 0..live.len() {
+            let Some(&v) = live.get(i) else { break };
+            let d = byte(v, shift);
+            if d < chosen {
+                below = larger(below, v);
+            } else if d == chosen {
+                if let Some(slot) = live.get_mut(kept) {
+                    *slot = v;
+                }
+                kept += 1;
+            }
+        }
+        live = live.get_mut(..kept).unwrap_or_default();
+        if shift == 0 {
+            break;
+        }
+        shift -= 8;
+    }
+    // Every remaining candidate has the `k`-th's bit pattern; `rank` of them precede it.
+    let kth = live.first().copied().unwrap_or(T::ZERO);
+    let previous = if rank > 0 || k == 0 { kth } else { below };
+    (kth, previous)
 }
 
 #[cfg(test)]
@@ -144,4 +199,15 @@ mod tests {
         }
     }
 
+    #[test]
+    fn median_of_constant_and_extreme_values() {
+        for len in [1usize, 2, 5, 4095] {
+            for v in [0.0, f64::MIN_POSITIVE / 8.0, 1.0, f64::MAX] {
+                assert_eq!(median(&mut std::vec![v; len]), v, "{v:e} x {len}");
+                assert_eq!(median(&mut std::vec![v as f32; len]), v as f32, "{v:e} x {len}");
+            }
+        }
+        assert_eq!(median(&mut [0.0, f64::MAX]), 0.5 * f64::MAX);
+        assert_eq!(median::<f32>(&mut []), 0.0);
+    }
 }

@@ -2,6 +2,7 @@
 
 use crate::rng::{fill_normal, uniform};
 use crate::target::{eval_log_density, eval_score};
+use crate::vector::{copy, rows, rows_mut};
 use crate::{Error, Real, Target};
 use rand_core::Rng;
 
@@ -54,10 +55,9 @@ pub fn mutate<T: Real, G: Target<T> + ?Sized, R: Rng + ?Sized>(
     let mut accepted = 0usize;
     for _ in 0..steps {
         fill_normal(rng, proposal);
-        for ((y, x_i), s) in proposal
-            .chunks_exact_mut(dim)
-            .zip(x.chunks_exact(dim))
-            .zip(score.chunks_exact(dim))
+        for ((y, x_i), s) in rows_mut(proposal, dim)
+            .zip(rows(x, dim))
+            .zip(rows(score, dim))
         {
             for ((y_k, &x_k), &s_k) in y.iter_mut().zip(x_i).zip(s) {
                 *y_k = x_k + h * s_k + noise * *y_k;
@@ -67,28 +67,23 @@ pub fn mutate<T: Real, G: Target<T> + ?Sized, R: Rng + ?Sized>(
         if langevin {
             eval_score(target, proposal, dim, score_proposal)?;
         }
-        let particles = x
-            .chunks_exact_mut(dim)
-            .zip(proposal.chunks_exact(dim))
-            .zip(
-                score
-                    .chunks_exact_mut(dim)
-                    .zip(score_proposal.chunks_exact(dim)),
-            )
+        let particles = rows_mut(x, dim)
+            .zip(rows(proposal, dim))
+            .zip(rows_mut(score, dim).zip(rows(score_proposal, dim)))
             .zip(log_pi.iter_mut().zip(log_pi_proposal.iter()));
         for (((x_i, y), (s_x, s_y)), (lp_x, &lp_y)) in particles {
             // MH ratio pi(y) q(x | y) / (pi(x) q(y | x)) with log q(b | a) = -|b - a - h s(a)|^2 / (4h);
             // the q terms cancel exactly for random walk (s = 0): the proposal is symmetric.
             let log_ratio = lp_y - *lp_x + transition(x_i, y, s_y, h) - transition(y, x_i, s_x, h);
             if uniform::<T, R>(rng).ln() < log_ratio {
-                x_i.copy_from_slice(y);
-                s_x.copy_from_slice(s_y);
+                copy(x_i, y);
+                copy(s_x, s_y);
                 *lp_x = lp_y;
                 accepted += 1;
             }
         }
     }
-    let proposals = x.len() / dim * steps as usize;
+    let proposals = x.len() / dim.max(1) * steps as usize;
     Ok(T::from_usize(accepted) / T::from_usize(proposals.max(1)))
 }
 

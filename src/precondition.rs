@@ -12,6 +12,7 @@
 //! what a well-conditioned one does.
 
 use crate::layout::Preconditioner;
+use crate::vector::{row, rows, rows_mut, split_mut};
 use crate::{Error, Real, Target};
 
 impl<'a, T: Real> Preconditioner<'a, T> {
@@ -40,9 +41,9 @@ impl<'a, T: Real> Preconditioner<'a, T> {
     /// running estimate is left as it was) or cannot be factored even with the ridge (it is
     /// forgotten).
     pub(crate) fn update(&mut self, particles: &[T], dim: usize, rate: T) -> Result<(), Error> {
-        let n = T::from_usize(particles.len() / dim);
+        let n = T::from_usize(particles.len() / dim.max(1));
         self.mean.fill(T::ZERO);
-        for x in particles.chunks_exact(dim) {
+        for x in rows(particles, dim) {
             for (m, &v) in self.mean.iter_mut().zip(x) {
                 *m += v;
             }
@@ -50,9 +51,9 @@ impl<'a, T: Real> Preconditioner<'a, T> {
         self.mean.iter_mut().for_each(|m| *m = *m / n);
         // The ensemble covariance goes into `factor` first, then the blend into `sum`.
         self.factor.fill(T::ZERO);
-        for x in particles.chunks_exact(dim) {
-            for (i, row) in self.factor.chunks_exact_mut(dim).enumerate() {
-                let di = x[i] - self.mean[i];
+        for x in rows(particles, dim) {
+            for ((row, &xi), &mi) in rows_mut(self.factor, dim).zip(x).zip(self.mean.iter()) {
+                let di = xi - mi;
                 for (c, (&xj, &mj)) in row.iter_mut().zip(x.iter().zip(self.mean.iter())) {
                     *c += di * (xj - mj);
                 }
@@ -65,12 +66,16 @@ impl<'a, T: Real> Preconditioner<'a, T> {
         for (s, &c) in self.sum.iter_mut().zip(self.factor.iter()) {
             *s = keep * *s + rate * c / n;
         }
-        self.weight[0] = keep * self.weight[0] + rate;
-        let inv_weight = T::ONE / self.weight[0];
-        let trace = (0..dim).fold(T::ZERO, |acc, i| acc + self.sum[i * dim + i]) * inv_weight;
+        let mut weight = rate;
+        for w in self.weight.iter_mut() {
+            *w = keep * *w + rate;
+            weight = *w;
+        }
+        let inv_weight = T::ONE / weight;
+        let trace = diagonal(self.sum, dim).fold(T::ZERO, |acc, &s| acc + s) * inv_weight;
         if trace <= T::ZERO {
             self.factor.fill(T::ZERO);
-            (0..dim).for_each(|i| self.factor[i * dim + i] = T::ONE);
+            diagonal_mut(self.factor, dim).for_each(|l| *l = T::ONE);
             return Ok(());
         }
         let ridge = T::EPSILON.sqrt() * trace / T::from_usize(dim);
@@ -91,18 +96,18 @@ impl<'a, T: Real> Preconditioner<'a, T> {
         dim: usize,
         target: &'p mut dyn Target<T>,
     ) -> (&'p [T], Whitened<'p, T>) {
-        for (zr, xr) in self
-            .whitened
-            .chunks_exact_mut(dim)
-            .zip(particles.chunks_exact(dim))
-        {
-            for i in 0..dim {
-                let row = &self.factor[i * dim..i * dim + i];
-                let partial = row
+        for (zr, xr) in rows_mut(self.whitened, dim).zip(rows(particles, dim)) {
+            // Forward substitution: z_i = (x_i - mu_i - sum_{k < i} L_ik z_k) / L_ii.
+            let lines = rows(self.factor, dim).zip(xr).zip(self.mean.iter());
+            for (i, ((l, &xi), &mi)) in lines.enumerate() {
+                let (done, rest) = split_mut(zr, i);
+                let partial = l
                     .iter()
-                    .zip(zr.iter())
-                    .fold(xr[i] - self.mean[i], |acc, (&l, &zk)| acc - l * zk);
-                zr[i] = partial / self.factor[i * dim + i];
+                    .zip(done.iter())
+                    .fold(xi - mi, |acc, (&l_ik, &zk)| acc - l_ik * zk);
+                if let (Some(zi), Some(&l_ii)) = (rest.first_mut(), l.get(i)) {
+                    *zi = partial / l_ii;
+                }
             }
         }
         let target = Whitened::new(target, self.factor, self.mean, self.point, self.score);
@@ -113,6 +118,16 @@ impl<'a, T: Real> Preconditioner<'a, T> {
     pub(crate) fn unwhiten(&self, z: &[T], x: &mut [T]) {
         unwhiten(self.factor, self.mean, z, x);
     }
+}
+
+/// The diagonal of a `d x d` row-major matrix.
+fn diagonal<T>(m: &[T], dim: usize) -> impl Iterator<Item = &T> {
+    m.iter().step_by(dim.saturating_add(1)).take(dim)
+}
+
+/// [`diagonal`], mutable.
+fn diagonal_mut<T>(m: &mut [T], dim: usize) -> impl Iterator<Item = &mut T> {
+    m.iter_mut().step_by(dim.saturating_add(1)).take(dim)
 }
 
 /// Writes the lower Cholesky factor of `sum * scale + shift I` (d, d, row-major) into `factor`;
@@ -127,19 +142,30 @@ pub fn cholesky<T: Real>(
 ) -> bool {
     factor.fill(T::ZERO);
     for i in 0..dim {
-        for j in 0..=i {
-            let dot = (0..j).fold(T::ZERO, |acc, k| {
-                acc + factor[i * dim + k] * factor[j * dim + k]
-            });
-            let a = sum[i * dim + j] * scale + if i == j { shift } else { T::ZERO };
+        // Rows `0..i` are final; row `i` is filled left to right.
+        let (above, rest) = split_mut(factor, i * dim);
+        let current = rest.get_mut(..dim).unwrap_or_default();
+        for (j, &a_ij) in (0..=i).zip(row(sum, i, dim)) {
+            let (done, entry) = split_mut(current, j);
+            let done = &*done;
+            // Row j of L: a finished row above, or (on the diagonal) this row's own entries.
+            let l_j = if j < i { row(above, j, dim) } else { done };
+            let dot = done
+                .iter()
+                .zip(l_j)
+                .fold(T::ZERO, |acc, (&l_ik, &l_jk)| acc + l_ik * l_jk);
+            let a = a_ij * scale + if i == j { shift } else { T::ZERO };
             let s = a - dot;
+            let Some(l_ij) = entry.first_mut() else {
+                return false; // a buffer shorter than d x d: never for the layout's
+            };
             if i == j {
                 if !(s.is_finite() && s > floor) {
                     return false;
                 }
-                factor[i * dim + i] = s.sqrt();
+                *l_ij = s.sqrt();
             } else {
-                factor[i * dim + j] = s / factor[j * dim + j];
+                *l_ij = s / l_j.get(j).copied().unwrap_or(T::ZERO);
             }
         }
     }
@@ -150,10 +176,10 @@ pub fn cholesky<T: Real>(
 /// triangular (d, d), row-major, and `mu` (d) gives `d`.
 pub fn unwhiten<T: Real>(factor: &[T], mean: &[T], z: &[T], x: &mut [T]) {
     let dim = mean.len();
-    for (xr, zr) in x.chunks_exact_mut(dim).zip(z.chunks_exact(dim)) {
-        for (i, (xi, &mi)) in xr.iter_mut().zip(mean).enumerate() {
-            let row = &factor[i * dim..=i * dim + i];
-            *xi = row.iter().zip(zr).fold(mi, |acc, (&l, &zk)| acc + l * zk);
+    for (xr, zr) in rows_mut(x, dim).zip(rows(z, dim)) {
+        for (i, ((xi, &mi), l)) in xr.iter_mut().zip(mean).zip(rows(factor, dim)).enumerate() {
+            let below = l.get(..=i).unwrap_or_default();
+            *xi = below.iter().zip(zr).fold(mi, |acc, (&l_ik, &zk)| acc + l_ik * zk);
         }
     }
 }
@@ -191,7 +217,7 @@ impl<'p, T: Real> Whitened<'p, T> {
 
 impl<T: Real> Target<T> for Whitened<'_, T> {
     fn log_density(&mut self, z: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
-        for (zr, value) in z.chunks_exact(dim).zip(out.chunks_exact_mut(1)) {
+        for (zr, value) in rows(z, dim).zip(rows_mut(out, 1)) {
             unwhiten(self.factor, self.mean, zr, self.point);
             self.target.log_density(self.point, dim, value)?;
         }
@@ -199,14 +225,15 @@ impl<T: Real> Target<T> for Whitened<'_, T> {
     }
 
     fn score(&mut self, z: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
-        for (zr, o) in z.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+        for (zr, o) in rows(z, dim).zip(rows_mut(out, dim)) {
             unwhiten(self.factor, self.mean, zr, self.point);
             self.target.score(self.point, dim, self.score)?;
-            // (L^T s)_k = sum_{i >= k} L_ik s_i
-            for (k, ok) in o.iter_mut().enumerate() {
-                *ok = (k..dim).fold(T::ZERO, |acc, i| {
-                    acc + self.factor[i * dim + k] * self.score[i]
-                });
+            // (L^T s)_k = sum_{i >= k} L_ik s_i, accumulated over the rows i of L.
+            o.fill(T::ZERO);
+            for (i, (l, &s_i)) in rows(self.factor, dim).zip(self.score.iter()).enumerate() {
+                for (ok, &l_ik) in o.iter_mut().zip(l).take(i + 1) {
+                    *ok += l_ik * s_i;
+                }
             }
         }
         Ok(())

@@ -318,7 +318,7 @@ impl<T: Real> Stages<'_, T> {
         count: usize,
         rng: &mut R,
     ) -> Result<StepStats<T>, Error> {
-        let n = particles.len() / d;
+        let n = particles.len() / d.max(1);
         let proposals = self.proposals.get(..count * d).unwrap_or_default();
         let log_b = split_mut(self.log_b, count).0;
         let matrix = split_mut(self.kernel, n * count).0;
