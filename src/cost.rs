@@ -168,7 +168,7 @@ mod tests {
     use rand_core::{Rng, SeedableRng};
     use std::vec::Vec;
 
-    /// The median by sorting, for comparison.
+    /// The median by sorting, for comparison (the middle pair's halves added).
     fn sorted_median(values: &[f64]) -> f64 {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
@@ -176,7 +176,7 @@ mod tests {
         if v.len() % 2 == 1 {
             v[mid]
         } else {
-            0.5 * (v[mid - 1] + v[mid])
+            0.5 * v[mid - 1] + 0.5 * v[mid]
         }
     }
 
@@ -196,6 +196,40 @@ mod tests {
             let mut narrow: Vec<f32> = values.iter().map(|&v| v as f32).collect();
             let want = sorted_median(&narrow.iter().map(|&v| f64::from(v)).collect::<Vec<_>>());
             assert_eq!(f64::from(median(&mut narrow)), want as f32 as f64, "f32, len {len}");
+        }
+    }
+
+    /// Non-negative values over the whole range, with ties (the bit patterns of a few small
+    /// integers, of a few values, and of anything up to `MAX`).
+    fn costs() -> impl proptest::strategy::Strategy<Value = Vec<f64>> {
+        use proptest::prelude::*;
+        let value = prop_oneof![
+            Just(0.0),
+            (0u32..4).prop_map(f64::from),
+            (0u64..0x7ff0_0000_0000_0000).prop_map(f64::from_bits),
+        ];
+        proptest::collection::vec(value, 1..3000)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        #[test]
+        fn median_matches_sorting_on_any_costs(values in costs()) {
+            proptest::prop_assert_eq!(median(&mut values.clone()), sorted_median(&values));
+            let mut narrow: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+            let wide: Vec<f64> = narrow.iter().map(|&v| f64::from(v)).collect();
+            // The f32 mean of the middle pair, from the exact middle values.
+            let want = {
+                let mut v = wide.clone();
+                v.sort_by(f64::total_cmp);
+                let mid = v.len() / 2;
+                if v.len() % 2 == 1 {
+                    v[mid] as f32
+                } else {
+                    0.5 * v[mid - 1] as f32 + 0.5 * v[mid] as f32
+                }
+            };
+            proptest::prop_assert_eq!(median(&mut narrow), want);
         }
     }
 
