@@ -1,6 +1,7 @@
 //! Robot localisation with particle filters that differ only in their resampling step:
 //! bootstrap SIR (systematic resampling every step), SIR with ESS-triggered systematic
-//! resampling, and the ETD transport filter (`Workspace::transport` with `Config::filter()`).
+//! resampling, and the ETD transport filter (`Workspace::transport` with `Config::filter()`,
+//! with independent and with rounded categorical draws).
 //!
 //! `cargo run --release --example localization [-- --variants]`: a robot with pose
 //! (x, y, heading) follows a noisy unicycle model and reads ranges (and bearings) of known
@@ -367,7 +368,7 @@ impl Method {
         }
     }
 
-    /// The three filters compared.
+    /// The filters compared: SIR's two and ETD with each categorical update.
     fn filters() -> Vec<Self> {
         vec![
             Method::sir("bootstrap SIR"),
@@ -376,6 +377,13 @@ impl Method {
                 ..Method::sir("SIR, resample if ESS < N/2")
             },
             Method::etd("ETD transport", Config::filter()),
+            Method::etd(
+                "ETD transport, rounded",
+                Config {
+                    update: Update::Rounded,
+                    ..Config::filter()
+                },
+            ),
         ]
     }
 
@@ -405,6 +413,14 @@ impl Method {
                 ess_triggered: true,
                 ..Method::etd("ETD, transport if ESS < N/2", filter)
             },
+            Method::etd(
+                "ETD, rounded, cap 2000 sweeps",
+                Config {
+                    update: Update::Rounded,
+                    max_iterations: 2000,
+                    ..filter
+                },
+            ),
             Method::etd(
                 "ETD, barycentric",
                 Config {

@@ -84,6 +84,12 @@
 #define ETD_UPDATE_BARYCENTRIC 1u
 
 /**
+ * Rounded update: the categorical draws of all particles made jointly (dependent rounding of
+ * the plan), so that each proposal receives `floor` or `ceil` of its share of the particles.
+ */
+#define ETD_UPDATE_ROUNDED 2u
+
+/**
  * Scalars of scratch `etd_sinkhorn_f64` / `_f32` take from the stack (1 KiB in `double`):
  * they solve problems with `n + p` up to this, and return `ETD_ERR_NO_SUPPORT` for larger
  * ones. The library never allocates: pass scratch to `etd_sinkhorn_scratch_*` for any size.

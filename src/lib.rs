@@ -93,6 +93,8 @@ unstable_modules! {
     propose,
     /// Stage 6 (unstable API).
     update,
+    /// Stage 6, the rounded rule's dependent rounding (unstable API).
+    rounding,
     /// Stage 2 (unstable API).
     weights,
 }

@@ -109,6 +109,9 @@ pub(crate) mod sealed {
         fn sin_cos_turns(self) -> (Self, Self);
         /// The bit pattern, zero-extended: for non-negative values it orders as the values do.
         fn to_bits(self) -> u64;
+        /// The value as an index: truncated, saturating at 0 and `usize::MAX` (exact for the
+        /// whole numbers below `2^UNIFORM_BITS` that the kernel stores as scalars).
+        fn to_index(self) -> usize;
     }
 }
 
@@ -150,6 +153,10 @@ macro_rules! primitive_real {
             #[inline(always)]
             fn to_bits(self) -> u64 {
                 <$t>::to_bits(self).into()
+            }
+            #[inline(always)]
+            fn to_index(self) -> usize {
+                self as usize
             }
         }
 
@@ -369,6 +376,10 @@ mod fast {
         #[inline(always)]
         fn to_bits(self) -> u64 {
             sealed::Sealed::to_bits(self.0)
+        }
+        #[inline(always)]
+        fn to_index(self) -> usize {
+            sealed::Sealed::to_index(self.0)
         }
     }
 

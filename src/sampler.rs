@@ -15,7 +15,7 @@ use crate::propose::propose;
 use crate::real::is_nan_or_pos_inf;
 use crate::sinkhorn::{couple, Kernel, Points, SinkhornStats};
 use crate::target::{eval_log_density, eval_score, Erased};
-use crate::update::update;
+use crate::update::{update, Scratch};
 use crate::vector::{all_finite, copy, split_mut};
 use crate::weights::{log_weights, normalise_log_weights};
 use crate::{Config, Error, Precondition, Real, Shape, Target};
@@ -349,17 +349,7 @@ impl<T: Real> Stages<'_, T> {
             kernel,
         );
         // 6. Update.
-        let coupling_ess = update(
-            self.kernel.get(..n * count).unwrap_or_default(),
-            self.log_pi.get(..count).unwrap_or_default(),
-            proposals,
-            particles,
-            d,
-            config.update,
-            config.damping,
-            self.next,
-            rng,
-        );
+        let coupling_ess = self.move_particles(config, particles, d, count, rng);
         Ok(StepStats {
             sinkhorn,
             cost_scale,
@@ -367,6 +357,43 @@ impl<T: Real> Stages<'_, T> {
             coupling_ess,
             acceptance_rate: T::ZERO,
         })
+    }
+
+    /// Stage 6 from `particles` (N, d) along the plan to the first `count` proposals: the new
+    /// positions are left in `next`; returns the coupling ESS. Not inlined, so that the rounded
+    /// rule's scratch stays out of the frame of stages 3-5.
+    #[inline(never)]
+    fn move_particles<R: Rng + ?Sized>(
+        &mut self,
+        config: &Config<T>,
+        particles: &[T],
+        d: usize,
+        count: usize,
+        rng: &mut R,
+    ) -> T {
+        let n = particles.len() / d.max(1);
+        // Buffers whose contents are spent by now (the mutation rewrites its own before it
+        // reads them).
+        let scratch = Scratch {
+            rows: [
+                &mut *self.means,
+                &mut *self.alpha,
+                &mut *self.mutation_log_pi_proposal,
+            ],
+            cols: [&mut *self.col_sums, &mut *self.log_b],
+        };
+        update(
+            split_mut(self.kernel, n * count).0,
+            split_mut(self.log_pi, count).0,
+            self.proposals.get(..count * d).unwrap_or_default(),
+            particles,
+            d,
+            config.update,
+            config.damping,
+            self.next,
+            scratch,
+            rng,
+        )
     }
 }
 

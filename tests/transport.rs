@@ -69,6 +69,56 @@ fn fewer_proposals_than_the_pool_and_zero_weights() {
     }
 }
 
+/// Equal weights, the points themselves as proposals: every column of the plan carries one
+/// particle's mass, so the rounded update gives every proposal exactly one particle (a
+/// permutation, up to the rare column the left-out entries push just below 1), where
+/// independent categorical draws repeat some and drop others.
+#[test]
+fn rounded_transport_to_equal_weights_keeps_every_point() {
+    let (n, d) = (32, 3);
+    let shape = Shape::new(n, 1, d);
+    let mut memory = vec![0.0f64; workspace_len(&shape).unwrap()];
+    let mut workspace = Workspace::new(shape, &mut memory).unwrap();
+    let mut rng = DefaultRng::seed_from_u64(5);
+    let distinct = |x: &[f64]| {
+        let mut keys: Vec<Vec<u64>> = x
+            .chunks_exact(d)
+            .map(|p| p.iter().map(|v| v.to_bits()).collect())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys.len()
+    };
+    let (mut rounded, mut categorical) = (0, 0);
+    for _ in 0..10 {
+        let points: Vec<f64> = (0..n * d).map(|_| normal(&mut rng)).collect();
+        for (update, total) in [
+            (Update::Rounded, &mut rounded),
+            (Update::Categorical, &mut categorical),
+        ] {
+            let config = Config {
+                update,
+                tolerance: 1e-6,
+                max_iterations: 500,
+                ..Config::filter()
+            };
+            let mut particles = points.clone();
+            let stats = workspace
+                .transport(&config, &mut particles, &points, &[0.0; 32], &mut rng)
+                .unwrap();
+            assert!(stats.sinkhorn.converged, "{stats:?}");
+            if update == Update::Rounded {
+                assert!(distinct(&particles) >= n - 2, "{}", distinct(&particles));
+            }
+            *total += distinct(&particles);
+        }
+    }
+    assert!(
+        rounded > categorical + 50,
+        "{rounded} against {categorical} over 10 draws"
+    );
+}
+
 /// Particles, proposals, log-weights, configuration, and the error they must give.
 type Case<'a> = (&'a [f64], &'a [f64], &'a [f64], Config<f64>, Error);
 

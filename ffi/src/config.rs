@@ -14,6 +14,9 @@ pub const ETD_COUPLING_GIBBS: u32 = 2u32;
 pub const ETD_UPDATE_CATEGORICAL: u32 = 0u32;
 /// Barycentric update: each particle moves to the plan-weighted mean of the proposals.
 pub const ETD_UPDATE_BARYCENTRIC: u32 = 1u32;
+/// Rounded update: the categorical draws of all particles made jointly (dependent rounding of
+/// the plan), so that each proposal receives `floor` or `ceil` of its share of the particles.
+pub const ETD_UPDATE_ROUNDED: u32 = 2u32;
 
 /// Shape and algorithm parameters of a sampler. Fill it with `etd_config_default`, then change
 /// fields. The same struct (with `double` fields) serves the f64 and f32 APIs; the f32 API
@@ -89,7 +92,11 @@ impl etd_config {
             rho: 1.0,
             damping: d.damping,
             coupling: ETD_COUPLING_BALANCED,
-            update: ETD_UPDATE_CATEGORICAL,
+            update: match d.update {
+                Update::Categorical => ETD_UPDATE_CATEGORICAL,
+                Update::Barycentric => ETD_UPDATE_BARYCENTRIC,
+                Update::Rounded => ETD_UPDATE_ROUNDED,
+            },
             use_score: u32::from(d.use_score),
             mutation_steps: d.mutation.steps.count(dim as usize),
             mutation_step_size: d.mutation.step_size,
@@ -118,6 +125,7 @@ impl etd_config {
         let update = match self.update {
             ETD_UPDATE_CATEGORICAL => Update::Categorical,
             ETD_UPDATE_BARYCENTRIC => Update::Barycentric,
+            ETD_UPDATE_ROUNDED => Update::Rounded,
             _ => return Err(Failure::invalid(etd_detail::ETD_DETAIL_UNKNOWN_UPDATE)),
         };
         let use_score = match self.use_score {

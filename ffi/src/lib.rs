@@ -42,7 +42,7 @@ mod status;
 
 pub use config::{
     etd_config, etd_config_default, etd_config_filter, ETD_COUPLING_BALANCED, ETD_COUPLING_GIBBS,
-    ETD_COUPLING_UNBALANCED, ETD_UPDATE_BARYCENTRIC, ETD_UPDATE_CATEGORICAL,
+    ETD_COUPLING_UNBALANCED, ETD_UPDATE_BARYCENTRIC, ETD_UPDATE_CATEGORICAL, ETD_UPDATE_ROUNDED,
 };
 pub use filter::{
     etd_sampler_resample_f32, etd_sampler_resample_f64, etd_sampler_transport_f32,

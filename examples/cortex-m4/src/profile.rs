@@ -8,7 +8,7 @@ use core::fmt::Write;
 use entropic_transport::cost::{cost_scale, half_sq_dists};
 use entropic_transport::propose::propose;
 use entropic_transport::rng::{fill_normal, uniform};
-use entropic_transport::update::update;
+use entropic_transport::update::{update, Scratch};
 use entropic_transport::vector::log_sum_exp_in_place;
 use entropic_transport::weights::log_weights;
 use entropic_transport::{
@@ -166,15 +166,25 @@ pub fn profile(
         }
     }
     let t = ticks_and_stack(|| {
+        // Scratch for the rounded rule only; the firmware's categorical update leaves it alone.
+        let scratch = Scratch {
+            rows: [
+                &mut b.f,
+                b.scores.as_flattened_mut(),
+                b.means.as_flattened_mut(),
+            ],
+            cols: [&mut b.log_b, &mut b.col],
+        };
         update(
-            b.cost.as_flattened(),
-            &b.ones,
+            b.cost.as_flattened_mut(),
+            &mut b.ones,
             b.proposals.as_flattened(),
             x,
             D,
             config.update,
             config.damping,
             b.next.as_flattened_mut(),
+            scratch,
             rng,
         );
     });

@@ -151,7 +151,7 @@ static void test_config(void) {
         case 10: bad.damping = 0.0; break;
         case 11: bad.coupling = ETD_COUPLING_UNBALANCED, bad.rho = 0.0; break;
         case 12: bad.coupling = 3; break;
-        case 13: bad.update = 2; break;
+        case 13: bad.update = 3; break;
         case 14: bad.use_score = 2; break;
         case 15: bad.mutation_steps = 2, bad.mutation_step_size = 0.0; break;
         case 16: bad.alpha = 0.0; break; /* with sigma 0: no proposal spread */
@@ -492,6 +492,17 @@ static void test_filter(void) {
     for (i = 0; i < N * D; i++) CHECK(particles[i] >= 1.0 && particles[i] < 2.0);
     CHECK(etd_sampler_resample_f64(s, particles, proposals, 3, logw) == ETD_OK);
     CHECK(etd_weight_ess_f64(logw, 5, &ess) == ETD_OK && ess > 1.0 && ess < 5.0);
+    /* The rounded update lands every particle on a proposal too. */
+    {
+        static unsigned char rounded_mem[1 << 16];
+        etd_sampler_f64 *r = NULL;
+        etd_config rounded = cfg;
+        rounded.update = ETD_UPDATE_ROUNDED;
+        CHECK(etd_sampler_init_f64(rounded_mem, sizeof rounded_mem, &rounded, 4, &r) == ETD_OK);
+        for (i = 0; i < N * D; i++) particles[i] = (double)i / (N * D);
+        CHECK(etd_sampler_transport_f64(r, particles, proposals, pool, logw, &stats) == ETD_OK);
+        for (i = 0; i < N * D; i++) CHECK(particles[i] >= 1.0 && particles[i] < 2.0);
+    }
     /* Failures: a status, a detail, and the particles and stats untouched. */
     save();
     CHECK(etd_sampler_transport_f64(s, particles, proposals, 0, logw, &stats) == ETD_ERR_INVALID_ARGUMENT);
