@@ -24,7 +24,7 @@ pub struct Scratch<'a, T> {
 /// `u ~ U(0, 1)`. Rounded: `x_new` is the proposal the dependent rounding of the plan gives the
 /// row ([`rounding`]), the same draw in law, made jointly for all rows
 /// (independent categorical draws instead if `N + P` reaches `2^UNIFORM_BITS`, beyond the
-/// integers the scratch holds exactly). Barycentric: `x_new = sum_j p_i(j) y_j`. Then
+/// integers the scratch holds exactly, or if `scratch` is too short). Barycentric: `x_new = sum_j p_i(j) y_j`. Then
 /// `next_i = (1 - eta) x_i + eta x_new`. A row whose total `t` has no finite positive `1 / t`
 /// (every entry underflowed: the particle lies beyond the type's exponent range from every
 /// proposal, in units of `epsilon`) leaves its particle where it is, with a row ESS of 1, and
@@ -44,8 +44,9 @@ pub fn update<T: Real, R: Rng + ?Sized>(
     scratch: Scratch<'_, T>,
     rng: &mut R,
 ) -> T {
-    let n = particles.len() / dim.max(1);
-    if rule == Update::Rounded && fits::<T>(n, beta.len()) {
+    let (n, p) = (particles.len() / dim.max(1), beta.len());
+    let room = scratch.rows.iter().all(|s| s.len() >= n) && scratch.cols.iter().all(|s| s.len() >= p);
+    if rule == Update::Rounded && room && fits::<T>(n, p) {
         return rounded(kernel, beta, proposals, particles, dim, damping, next, scratch, rng);
     }
     vectorised!(FUSED => rows::<T, R, FUSED>(
