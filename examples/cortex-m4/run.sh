@@ -8,7 +8,8 @@
 # Runs, in order: the Rust firmware with libm maths and with the micromath fast path (each
 # self-checks mean, variance and mode shares and exits 1 if wrong), the stage profile, the
 # second shape for the RAM formula, the particle-filter firmware (etd-filter: self-checks its
-# final pose error), the defmt build, and the C firmware linking libetd.a.
+# final pose error) with the categorical and with the rounded update, the defmt build, and the
+# C firmware linking libetd.a.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -91,6 +92,11 @@ f_len=$(workspace_bytes "$out/filter.log")
 echo "sampler static: N=32 M=1 d=3: $f_sym bytes (workspace_len $f_len)"
 [[ -n "$f_len" && "$f_sym" == "$f_len" ]] || { echo "FAILED: filter sampler size" >&2; status=1; }
 
+echo "== Particle filter with Update::Rounded (etd-filter --features rounded) =="
+firmware rounded etd-filter --features rounded
+qemu "$out/rounded.elf" "$out/rounded.log" >/dev/null || { echo "FAILED: rounded filter firmware" >&2; status=1; }
+sed -n '/^config:/p; /^instructions per update/,$p' "$out/rounded.log"
+
 echo "== defmt feature builds for thumbv7em-none-eabihf =="
 (cd "$root" && cargo build --release --quiet -p entropic-transport --features defmt \
     --target thumbv7em-none-eabihf) && echo "ok" || { echo "FAILED: defmt build" >&2; status=1; }
@@ -109,7 +115,7 @@ qemu "$out/c.elf" "$out/c.log" || { echo "FAILED: C firmware" >&2; status=1; }
 
 echo "== Summary =="
 printf '%-10s %8s %6s %7s %14s %7s  %s\n' firmware text data bss "instr/step" stack result
-for name in libm fast-math filter c; do
+for name in libm fast-math filter rounded c; do
     read -r text data bss _ < <(arm-none-eabi-size "$out/$name.elf" | tail -1)
     # instructions and stack per sampler step, or per filter update
     instr=$(sed -n 's/^instructions per \(step\|update\): mean \([0-9]*\).*/\2/p' "$out/$name.log")

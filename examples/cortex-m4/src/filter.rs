@@ -21,7 +21,9 @@ mod firmware {
     use crate::measure::{console, exit, say, ticks_and_stack, timed, Counter, PAINT_BYTES};
     use core::fmt::Write;
     use cortex_m_rt::entry;
-    use entropic_transport::{systematic_resample, workspace_len, Config, DefaultRng, Etd, Shape};
+    use entropic_transport::{
+        systematic_resample, workspace_len, Config, DefaultRng, Etd, Shape, Update,
+    };
     use etd_cortex_m4::robot::{
         check, errors, estimate, generators, initial_particles, log_likelihood, predict, Pose,
         World, D, LANDMARKS, N, P, STEPS, TOLERANCES,
@@ -75,7 +77,14 @@ mod firmware {
         let resampled: &'static mut [Pose; N] = RESAMPLED;
 
         let mut out = console();
-        let config = Config::<f32>::filter();
+        let config = Config::<f32> {
+            update: if cfg!(feature = "rounded") {
+                Update::Rounded
+            } else {
+                Update::Categorical
+            },
+            ..Config::filter()
+        };
         say!(
             out,
             "ETD particle filter on Cortex-M4F: f32, N = {N}, M = {}, d = {D} (x, y, heading), {} landmarks, {STEPS} updates, seed {SEED}",
@@ -84,11 +93,12 @@ mod firmware {
         );
         say!(
             out,
-            "config: Config::filter(): epsilon {}, Sinkhorn tolerance {}, at most {} iterations, weight truncation {}",
+            "config: Config::filter(): epsilon {}, Sinkhorn tolerance {}, at most {} iterations, weight truncation {}, update {:?}",
             config.epsilon,
             config.tolerance,
             config.max_iterations,
-            if config.truncate_weights { "on" } else { "off" }
+            if config.truncate_weights { "on" } else { "off" },
+            config.update
         );
         say!(
             out,
