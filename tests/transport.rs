@@ -98,8 +98,9 @@ fn rounded_transport_to_equal_weights_keeps_every_point() {
         ] {
             let config = Config {
                 update,
-                tolerance: 1e-6,
-                max_iterations: 500,
+                tolerance: 1e-4,
+                max_iterations: 5000,
+                warm_start: false,
                 ..Config::filter()
             };
             let mut particles = points.clone();
