@@ -20,7 +20,7 @@ use entropic_transport::{
     systematic_resample, weight_ess, workspace_len, Config, DefaultRng, Error, Shape, StepStats,
     Update, Workspace,
 };
-use rand_core::SeedableRng;
+use rand_core::{Rng, SeedableRng};
 use std::collections::HashSet;
 use std::f64::consts::{PI, TAU};
 use std::time::Instant;
@@ -345,6 +345,9 @@ struct Method {
     jitter: bool,
     /// Resample systematically instead when Sinkhorn stops at its cap (transport only).
     fallback: bool,
+    /// Shuffle the proposals before systematic resampling, so that its rounding no longer
+    /// follows the particle order (SIR only).
+    shuffled: bool,
 }
 
 impl Method {
@@ -357,6 +360,7 @@ impl Method {
             draws: 1,
             jitter: false,
             fallback: false,
+            shuffled: false,
         }
     }
 
@@ -435,6 +439,10 @@ impl Method {
                     ..filter
                 },
             ),
+            Method {
+                shuffled: true,
+                ..Method::sir("bootstrap SIR, shuffled before resampling")
+            },
             Method {
                 jitter: true,
                 ..Method::sir("bootstrap SIR, jitter")
@@ -549,6 +557,10 @@ impl<'a> Filter<'a> {
         };
         let capped = stats.is_some_and(|s| !s.sinkhorn.converged);
         if stats.is_none() || (capped && self.method.fallback) {
+            if self.method.shuffled {
+                self.shuffle(rng);
+            }
+            let (proposals, log_weights) = (&self.proposals, &self.proposal_log_weights);
             systematic_resample(&mut self.particles, proposals, log_weights, DIM, rng)?;
         }
         self.log_weights.fill(0.0);
@@ -556,6 +568,17 @@ impl<'a> Filter<'a> {
             self.jitter(rng);
         }
         Ok(stats)
+    }
+
+    /// Puts the proposals and their log-weights in a uniformly random order (Fisher-Yates).
+    fn shuffle(&mut self, rng: &mut DefaultRng) {
+        for i in (1..self.proposal_log_weights.len()).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            self.proposal_log_weights.swap(i, j);
+            for k in 0..DIM {
+                self.proposals.swap(i * DIM + k, j * DIM + k);
+            }
+        }
     }
 
     /// Adds independent `N(0, JITTER_SD^2)` noise to every coordinate of every particle.
