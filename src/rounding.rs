@@ -79,12 +79,6 @@ struct Walk<'a, T> {
     anchored: bool,
 }
 
-/// `x` read back as an index (exact below `2^UNIFORM_BITS`).
-#[inline(always)]
-fn index<T: Real>(x: T) -> usize {
-    x.to_index()
-}
-
 /// The value at `i` of `s`, 0 beyond its end.
 #[inline(always)]
 fn at<T: Real>(s: &[T], i: usize) -> T {
@@ -104,9 +98,9 @@ impl<T: Real> Walk<'_, T> {
     fn vertex(&self, k: usize) -> Vertex {
         let s = &self.scratch;
         if (k % 2 == 0) == self.starts_with_row {
-            Vertex::Row(index(at(s.walk_rows, k / 2)))
+            Vertex::Row(at(s.walk_rows, k / 2).to_index())
         } else {
-            Vertex::Col(index(at(s.walk_cols, k / 2)))
+            Vertex::Col(at(s.walk_cols, k / 2).to_index())
         }
     }
 
@@ -116,7 +110,7 @@ impl<T: Real> Walk<'_, T> {
             Vertex::Row(i) => at(self.scratch.row_place, i),
             Vertex::Col(j) => at(self.scratch.col_place, j),
         };
-        (place > T::ZERO).then(|| index(place) - 1)
+        (place > T::ZERO).then(|| place.to_index().saturating_sub(1))
     }
 
     fn set_place(&mut self, v: Vertex, place: T) {
@@ -179,7 +173,7 @@ impl<T: Real> Walk<'_, T> {
             Vertex::Col(j) => j,
         };
         let value = |k: usize| at(self.x, base.saturating_add(k.saturating_mul(stride)));
-        let mut k = index(at(scan, slot));
+        let mut k = at(scan, slot).to_index();
         while k < len && !fractional(value(k)) {
             k += 1;
         }
