@@ -164,13 +164,9 @@ impl<T: Real> Walk<'_, T> {
     #[inline(never)]
     fn next(&mut self, v: Vertex, not: Option<Vertex>) -> Option<Vertex> {
         let (p, rows) = (self.p, self.x.len() / self.p.max(1));
-        let (scan, len, stride, base) = match v {
-            Vertex::Row(i) => (&mut *self.scratch.row_scan, p, 1, i.saturating_mul(p)),
-            Vertex::Col(j) => (&mut *self.scratch.col_scan, rows, p, j),
-        };
-        let slot = match v {
-            Vertex::Row(i) => i,
-            Vertex::Col(j) => j,
+        let (scan, slot, len, stride, base) = match v {
+            Vertex::Row(i) => (&mut *self.scratch.row_scan, i, p, 1, i.saturating_mul(p)),
+            Vertex::Col(j) => (&mut *self.scratch.col_scan, j, rows, p, j),
         };
         let value = |k: usize| at(self.x, base.saturating_add(k.saturating_mul(stride)));
         let mut k = at(scan, slot).to_index();
