@@ -85,7 +85,8 @@
 
 /**
  * Rounded update: the categorical draws of all particles made jointly (dependent rounding of
- * the plan), so that each proposal receives `floor` or `ceil` of its share of the particles.
+ * the plan along a spatial order of the proposals), so that each proposal, and each run of
+ * proposals in that order, receives `floor` or `ceil` of its share of the particles.
  */
 #define ETD_UPDATE_ROUNDED 2u
 

@@ -1,81 +1,126 @@
 //! Stage 6 with [`Update::Rounded`]: the categorical draws of all
 //! particles made jointly, by dependent rounding of the plan (Gandhi, Khuller, Parthasarathy and
 //! Srinivasan 2006, "Dependent rounding and its applications to approximation algorithms",
-//! J. ACM 53(3)).
+//! J. ACM 53(3)), with the counts of systematic resampling along a spatial order of the
+//! proposals.
 //!
-//! The row-normalised plan `x_ij = p_i(j)` (N, P) has rows summing to 1 and columns summing to
-//! `c_j` (`N` times the column's share of the plan). An entry strictly between 0 and 1 is
-//! fractional. Repeatedly, a walk along fractional entries, alternating between a row and a
-//! column, closes into a cycle or reaches, at both ends, a column with a single fractional
-//! entry (a maximal path); its entries move by `+delta, -delta, +delta, ...`, with `delta`
-//! random of mean 0 and as large as keeps them in `[0, 1]`, so at least one becomes 0 or 1.
-//! Each entry keeps its expectation, every row and every inner vertex of the walk keeps its
-//! sum, and a column changes its sum only once a single fractional entry is left in it. When
-//! none is left, every row holds one 1: particle `i` moves to proposal `j` with probability
-//! `p_i(j)`, as with independent draws, and proposal `j` receives `floor(c_j)` or `ceil(c_j)`
-//! particles, the counts of systematic resampling, where independent draws give it a count of
-//! variance `sum_i p_i(j) (1 - p_i(j))`.
+//! The proposals are first put in k-d tree order ([`spatial_order`]): halves split at the
+//! median of their widest coordinate, then quarters, down to single proposals, so that
+//! neighbours in the order are neighbours in space. The row-normalised plan `x_ij = p_i(j)`
+//! (N, P) is then a flow: one unit from each row (particle) into the columns (proposals),
+//! column `j` passing its mass `c_j` to a prefix vertex `j`, and the prefix vertices in a
+//! chain whose edge from `j` to `j + 1` carries the running count
+//! `S_j = c_0 + ... + c_j` (`S_{P-1}`, the number of rows, leaves the chain). An edge is
+//! fractional if its value is strictly between two whole numbers. Every vertex conserves flow,
+//! so a vertex with one fractional edge has another: repeatedly, a walk along fractional edges
+//! closes into a cycle, whose edges move by `+delta` along it and `-delta` against it, with
+//! `delta` random of mean 0 and as large as keeps every edge between the whole numbers around
+//! it, so at least one becomes whole. Each edge keeps its expectation and every vertex its
+//! balance. When none is left fractional, every row holds one 1: particle `i` moves to
+//! proposal `j` with probability `p_i(j)`, as with independent draws; proposal `j` receives
+//! `floor(c_j)` or `ceil(c_j)` particles and the first `j + 1` proposals together
+//! `floor(S_j)` or `ceil(S_j)`, the copy counts of systematic resampling along the order,
+//! where independent draws give a count of variance `sum_i p_i(j) (1 - p_i(j))`.
 //!
-//! Entries within `4 EPSILON` of 0 or 1 count as 0 or 1 (the rounding of a few
-//! subtractions), and plan entries below `1e-3 / P` of their row are left out first. Each step
-//! makes at least one entry 0 or 1, so there are at most `N P` steps, each on a walk of at most
-//! `N + P` vertices. The walk and its bookkeeping live in the caller's scratch, with indices
-//! stored as `T` (exact below `2^UNIFORM_BITS`).
+//! The walks come in two passes. The first follows the plan's entries alone: its cycles keep
+//! every column's mass and are short while the plan is dense; an entry into a vertex with no
+//! other fractional entry lies on no cycle and is set aside until the second pass, which
+//! follows the whole flow, chain included, over the forest of entries that is left.
+//!
+//! Only fractional parts are stored: the plan's entries, and `S_j` less its initial whole
+//! part; `c_j` follows from `S_j - S_{j-1}`. Values within `64 EPSILON` of a whole number
+//! count as whole (the rounding of the moves). Should rounding still leave a vertex with a
+//! single fractional edge, the walk runs to another such vertex and moves that maximal path
+//! instead, which keeps the expectations and shifts the two ends' balances by that rounding.
+//! Plan entries below `1e-3 / P` of their row (or `128 EPSILON`, if more) are left out first.
+//! Each move makes at least one edge whole and each setting aside takes one entry out of the
+//! first pass, so there are at most `2 N P + 2 P` steps, each on a walk of at most `N + 2 P`
+//! vertices. The walk is stored as each vertex's predecessor in the caller's scratch, with
+//! indices stored as `T` (exact below `2^UNIFORM_BITS`).
 
 use crate::rng::uniform;
 use crate::vector::rows_mut;
 use crate::Real;
 use rand_core::Rng;
 
-/// Scratch of the rounding: four buffers of at least `N` values and two of at least `P`.
+/// Scratch of the rounding: two buffers of at least `N` values and three of at least `P`.
 pub(crate) struct Scratch<'a, T> {
-    /// The rows of the walk, in order (N).
-    pub(crate) walk_rows: &'a mut [T],
-    /// Each row's position in the walk plus 1, 0 if not on it (N).
-    pub(crate) row_place: &'a mut [T],
-    /// Each row's scan start: its entries before it are 0 or 1 (N).
+    /// Each row's predecessor on the walk ([`Walk::prev`]) (N).
+    pub(crate) row_prev: &'a mut [T],
+    /// Each row's scan start: its entries before it are whole (N).
     pub(crate) row_scan: &'a mut [T],
-    /// The columns of the walk, in order (P).
-    pub(crate) walk_cols: &'a mut [T],
-    /// Each column's position in the walk plus 1, 0 if not on it (P).
-    pub(crate) col_place: &'a mut [T],
+    /// Each column's predecessor and its prefix vertex's, packed ([`Walk::prev`]) (P).
+    pub(crate) col_prev: &'a mut [T],
     /// Each column's scan start (P).
     pub(crate) col_scan: &'a mut [T],
+    /// The fractional part of each running count `S_j`, 0 for `j = P - 1` (P).
+    pub(crate) running: &'a mut [T],
 }
 
 /// The share of a row's mass the rounding may leave out: entries below `DROP / P` of their
 /// row ([`normalise_rows`]).
 const DROP: f64 = 1e-3;
 
-/// How close to 0 or 1 an entry counts as 0 or 1: 4 `EPSILON`.
+/// How close to a whole number a fractional part counts as whole: 64 `EPSILON`, beyond the
+/// rounding a value gathers over the moves of one rounding.
 fn snap<T: Real>() -> T {
-    T::from_f64(4.0) * T::EPSILON
+    T::from_f64(64.0) * T::EPSILON
 }
 
-/// `true` if `x` is strictly between 0 and 1, beyond [`snap`].
+/// `true` if the fractional part `f` is strictly between 0 and 1, beyond [`snap`].
 #[inline(always)]
-fn fractional<T: Real>(x: T) -> bool {
-    x > snap::<T>() && x < T::ONE - snap::<T>()
+fn fractional<T: Real>(f: T) -> bool {
+    f > snap::<T>() && f < T::ONE - snap::<T>()
 }
 
-/// A row or a column of the plan: the vertices of the walk.
+/// `f` snapped to 0 or 1 if within [`snap`] of either.
+fn snapped<T: Real>(f: T) -> T {
+    if f <= snap() {
+        T::ZERO
+    } else if f >= T::ONE - snap() {
+        T::ONE
+    } else {
+        f
+    }
+}
+
+/// A vertex of the flow.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Vertex {
+    /// A particle: one unit in.
     Row(usize),
+    /// A proposal.
     Col(usize),
+    /// The `j`-th vertex of the chain, which the running count `S_j` leaves.
+    Prefix(usize),
 }
 
-/// The walk over the plan `x` (n, p) and its bookkeeping.
+/// An edge of the flow, pointing from a row to a column, from a column to its prefix vertex,
+/// and along the chain.
+#[derive(Clone, Copy)]
+enum Edge {
+    /// The plan entry at this index of `x`.
+    Plan(usize),
+    /// A column's count `c_j`.
+    Count(usize),
+    /// The running count `S_j`, from prefix vertex `j` to `j + 1`.
+    Running(usize),
+}
+
+/// The walk over the flow of the plan `x` (n, p) and its bookkeeping.
 struct Walk<'a, T> {
     x: &'a mut [T],
+    n: usize,
     p: usize,
     scratch: Scratch<'a, T>,
-    /// Vertices on the walk.
+    /// Whether the walk may leave a column for its prefix vertex (the second pass).
+    chain: bool,
+    /// The first and last vertex, and how many the walk has (0: none).
+    root: Vertex,
+    last: Vertex,
     len: usize,
-    /// Whether the walk's first vertex is a row (rows and columns alternate).
-    starts_with_row: bool,
-    /// Whether the first vertex is a column with one fractional entry (so that the walk,
-    /// should it end at another such column, is a maximal path).
+    /// Whether the first vertex has a single fractional edge (so that the walk, should it end
+    /// at another such vertex, is a maximal path).
     anchored: bool,
 }
 
@@ -93,80 +138,191 @@ fn set<T: Real>(s: &mut [T], i: usize, value: T) {
     }
 }
 
+/// Swaps the values at `a` and `b` of `s` if both exist.
+#[inline(always)]
+fn swap<T>(s: &mut [T], a: usize, b: usize) {
+    if a < s.len() && b < s.len() {
+        s.swap(a, b);
+    }
+}
+
 impl<T: Real> Walk<'_, T> {
-    /// The vertex at position `k` of the walk.
-    fn vertex(&self, k: usize) -> Vertex {
-        let s = &self.scratch;
-        if (k % 2 == 0) == self.starts_with_row {
-            Vertex::Row(at(s.walk_rows, k / 2).to_index())
-        } else {
-            Vertex::Col(at(s.walk_cols, k / 2).to_index())
+    /// A vertex's number: rows, then columns, then prefix vertices.
+    fn id(&self, v: Vertex) -> usize {
+        match v {
+            Vertex::Row(i) => i,
+            Vertex::Col(j) => self.n + j,
+            Vertex::Prefix(j) => self.n + self.p + j,
         }
     }
 
-    /// The position of `v` on the walk.
-    fn place(&self, v: Vertex) -> Option<usize> {
-        let place = match v {
-            Vertex::Row(i) => at(self.scratch.row_place, i),
-            Vertex::Col(j) => at(self.scratch.col_place, j),
+    /// The vertex of number `id`.
+    fn vertex(&self, id: usize) -> Vertex {
+        match id.checked_sub(self.n) {
+            None => Vertex::Row(id),
+            Some(j) if j < self.p => Vertex::Col(j),
+            Some(j) => Vertex::Prefix(j - self.p),
+        }
+    }
+
+    /// The vertex before `v` on the walk (`v` itself for the first), `None` if `v` is not on
+    /// it. Rows and columns store the predecessor's number plus 1 (0: none); a column's slot
+    /// holds that times 8 plus its prefix vertex's code: 0 none, 1 itself (the walk's first
+    /// vertex), 2 its column, 3 the prefix vertex before it, 4 the one after it.
+    fn prev(&self, v: Vertex) -> Option<Vertex> {
+        let slot = |s: &[T], k: usize| at(s, k).to_index();
+        let id = match v {
+            Vertex::Row(i) => slot(self.scratch.row_prev, i),
+            Vertex::Col(j) => slot(self.scratch.col_prev, j) >> 3,
+            Vertex::Prefix(j) => {
+                return match slot(self.scratch.col_prev, j) & 7 {
+                    1 => Some(v),
+                    2 => Some(Vertex::Col(j)),
+                    3 => Some(Vertex::Prefix(j.wrapping_sub(1))),
+                    4 => Some(Vertex::Prefix(j + 1)),
+                    _ => None,
+                }
+            }
         };
-        (place > T::ZERO).then(|| place.to_index().saturating_sub(1))
+        id.checked_sub(1).map(|id| self.vertex(id))
     }
 
-    fn set_place(&mut self, v: Vertex, place: T) {
-        match v {
-            Vertex::Row(i) => set(self.scratch.row_place, i, place),
-            Vertex::Col(j) => set(self.scratch.col_place, j, place),
-        }
+    /// Records `prev` as the vertex before `v` ([`Walk::prev`]).
+    fn set_prev(&mut self, v: Vertex, prev: Option<Vertex>) {
+        let id = prev.map_or(0, |w| self.id(w) + 1);
+        let (buffer, k, value) = match v {
+            Vertex::Row(i) => (&mut *self.scratch.row_prev, i, id),
+            Vertex::Col(j) => {
+                let code = at(self.scratch.col_prev, j).to_index() & 7;
+                (&mut *self.scratch.col_prev, j, id << 3 | code)
+            }
+            Vertex::Prefix(j) => {
+                let code = match prev {
+                    None => 0,
+                    Some(w) if w == v => 1,
+                    Some(Vertex::Col(_)) => 2,
+                    Some(Vertex::Prefix(m)) if m < j => 3,
+                    Some(_) => 4,
+                };
+                let slot = at(self.scratch.col_prev, j).to_index();
+                (&mut *self.scratch.col_prev, j, slot & !7 | code)
+            }
+        };
+        set(buffer, k, T::from_usize(value));
     }
 
-    /// Appends `v`, which must be of the other kind than the last vertex.
-    fn push(&mut self, v: Vertex) {
-        let k = self.len;
-        match v {
-            Vertex::Row(i) => set(self.scratch.walk_rows, k / 2, T::from_usize(i)),
-            Vertex::Col(j) => set(self.scratch.walk_cols, k / 2, T::from_usize(j)),
-        }
-        self.set_place(v, T::from_usize(k + 1));
+    /// Appends `w`, a neighbour of the last vertex.
+    fn push(&mut self, w: Vertex) {
+        self.set_prev(w, Some(self.last));
+        self.last = w;
         self.len += 1;
     }
 
-    /// Keeps the first `len` vertices.
-    fn truncate(&mut self, len: usize) {
-        while self.len > len {
+    /// Removes vertices from the end until `v` is the last (all of them if `v` is not on the
+    /// walk).
+    fn truncate_to(&mut self, v: Vertex) {
+        while self.len > 0 && self.last != v {
+            let prev = self.prev(self.last);
+            self.set_prev(self.last, None);
             self.len -= 1;
-            let v = self.vertex(self.len);
-            self.set_place(v, T::ZERO);
+            self.last = prev.unwrap_or(self.root);
+        }
+    }
+
+    /// Removes every vertex.
+    fn clear(&mut self) {
+        self.truncate_to(self.root);
+        if self.len > 0 {
+            self.set_prev(self.root, None);
+            self.len = 0;
         }
     }
 
     /// Starts a new walk at `v`.
     fn restart(&mut self, v: Vertex, anchored: bool) {
-        self.truncate(0);
-        self.starts_with_row = matches!(v, Vertex::Row(_));
-        self.anchored = anchored;
-        self.push(v);
+        self.clear();
+        self.set_prev(v, Some(v));
+        (self.root, self.last, self.len, self.anchored) = (v, v, 1, anchored);
     }
 
-    /// The plan index of the entry between two neighbouring vertices.
-    fn entry(&self, a: Vertex, b: Vertex) -> usize {
+    /// The edge between neighbours `a` and `b`, and whether it points from `a` to `b`.
+    fn edge(&self, a: Vertex, b: Vertex) -> Option<(Edge, bool)> {
+        let plan = |i: usize, j: usize| Edge::Plan(i.saturating_mul(self.p).saturating_add(j));
+        let along = |j: usize, k: usize| k.checked_sub(1) == Some(j) && k < self.p;
         match (a, b) {
-            (Vertex::Row(i), Vertex::Col(j)) | (Vertex::Col(j), Vertex::Row(i)) => {
-                i.saturating_mul(self.p).saturating_add(j)
-            }
-            _ => usize::MAX, // never built: neighbours alternate
+            (Vertex::Row(i), Vertex::Col(j)) => Some((plan(i, j), true)),
+            (Vertex::Col(j), Vertex::Row(i)) => Some((plan(i, j), false)),
+            (Vertex::Col(j), Vertex::Prefix(k)) if j == k => Some((Edge::Count(j), true)),
+            (Vertex::Prefix(k), Vertex::Col(j)) if j == k => Some((Edge::Count(j), false)),
+            (Vertex::Prefix(j), Vertex::Prefix(k)) if along(j, k) => Some((Edge::Running(j), true)),
+            (Vertex::Prefix(j), Vertex::Prefix(k)) if along(k, j) => Some((Edge::Running(k), false)),
+            _ => None,
         }
     }
 
-    /// A vertex joined to `v` by a fractional entry, other than `not`. The scan start of `v`
-    /// first moves past the entries that are already 0 or 1 (they stay so). Not inlined: one
-    /// copy for its three callers keeps the firmware's flash down.
-    #[inline(never)]
+    /// The fractional part of the running count `S_j`: 0 (whole) beyond the chain.
+    fn running(&self, j: usize) -> T {
+        if j.saturating_add(1) < self.p {
+            at(self.scratch.running, j)
+        } else {
+            T::ZERO
+        }
+    }
+
+    /// The fractional part of an edge's value.
+    fn frac(&self, e: Edge) -> T {
+        match e {
+            Edge::Plan(k) => at(self.x, k),
+            Edge::Running(j) => self.running(j),
+            Edge::Count(j) => {
+                let (s, before) = (self.running(j), self.running(j.wrapping_sub(1)));
+                match (fractional(s), fractional(before)) {
+                    (false, false) => T::ZERO,
+                    (true, false) => s,
+                    (false, true) => T::ONE - before,
+                    (true, true) if s >= before => s - before,
+                    (true, true) => T::ONE + s - before,
+                }
+            }
+        }
+    }
+
+    /// `w` if the edge from `v` to it is fractional and `w` is not `not`.
+    fn neighbour(&self, v: Vertex, w: Vertex, not: Option<Vertex>) -> Option<Vertex> {
+        let (e, _) = self.edge(v, w)?;
+        (Some(w) != not && fractional(self.frac(e))).then_some(w)
+    }
+
+    /// A vertex joined to `v` by a fractional edge, other than `not`: for a column, its prefix
+    /// vertex last (cycles through the plan alone are shorter); for a prefix vertex, its column
+    /// first.
     fn next(&mut self, v: Vertex, not: Option<Vertex>) -> Option<Vertex> {
-        let (p, rows) = (self.p, self.x.len() / self.p.max(1));
+        match v {
+            Vertex::Row(_) => self.scan(v, not),
+            Vertex::Col(j) => self
+                .scan(v, not)
+                .or_else(|| self.chain.then(|| self.neighbour(v, Vertex::Prefix(j), not))?),
+            Vertex::Prefix(j) => [
+                Vertex::Col(j),
+                Vertex::Prefix(j.wrapping_sub(1)),
+                Vertex::Prefix(j + 1),
+            ]
+            .into_iter()
+            .find_map(|w| self.neighbour(v, w, not)),
+        }
+    }
+
+    /// A column (for a row) or row (for a column) joined to `v` by a fractional plan entry,
+    /// other than `not`. The scan start of `v` first moves past the entries that are already
+    /// whole (they stay so). Not inlined: one copy for its callers keeps the firmware's flash
+    /// down.
+    #[inline(never)]
+    fn scan(&mut self, v: Vertex, not: Option<Vertex>) -> Option<Vertex> {
+        let (p, rows) = (self.p, self.n);
         let (scan, slot, len, stride, base) = match v {
             Vertex::Row(i) => (&mut *self.scratch.row_scan, i, p, 1, i.saturating_mul(p)),
             Vertex::Col(j) => (&mut *self.scratch.col_scan, j, rows, p, j),
+            Vertex::Prefix(_) => return None,
         };
         let value = |k: usize| at(self.x, base.saturating_add(k.saturating_mul(stride)));
         let mut k = at(scan, slot).to_index();
@@ -176,7 +332,7 @@ impl<T: Real> Walk<'_, T> {
         set(scan, slot, T::from_usize(k));
         let neighbour = |k: usize| match v {
             Vertex::Row(_) => Vertex::Col(k),
-            Vertex::Col(_) => Vertex::Row(k),
+            _ => Vertex::Row(k),
         };
         (k..len)
             .filter(|&k| fractional(value(k)))
@@ -184,64 +340,127 @@ impl<T: Real> Walk<'_, T> {
             .find(|&w| Some(w) != not)
     }
 
-    /// Moves the entries of the walk from position `from` on (with the closing entry back to
-    /// `from` if `cycle`) by `+delta, -delta, ...`, then cuts the walk before its first entry
-    /// that became 0 or 1.
-    fn shift<R: Rng + ?Sized>(&mut self, from: usize, cycle: bool, rng: &mut R) {
-        let last = self.len.saturating_sub(1);
-        let edges = from..last + usize::from(cycle);
-        let entry = |w: &Self, k: usize| {
-            let next = if k + 1 < w.len { k + 1 } else { from };
-            w.entry(w.vertex(k), w.vertex(next))
-        };
-        // Room to move up (`up`) and down (`down`) for the entries of sign +.
-        let (mut up, mut down) = (T::INFINITY, T::INFINITY);
-        for k in edges.clone() {
-            let x = at(self.x, entry(self, k));
-            let (room_up, room_down) = if (k - from) % 2 == 0 {
-                (T::ONE - x, x)
-            } else {
-                (x, T::ONE - x)
-            };
-            up = up.min(room_up);
-            down = down.min(room_down);
-        }
-        // Up by `up` with probability down / (up + down): the mean move is 0.
-        let delta = if uniform::<T, R>(rng) * (up + down) < down {
-            up
-        } else {
-            -down
-        };
-        let mut cut = None;
-        for k in edges {
-            let i = entry(self, k);
-            let step = if (k - from) % 2 == 0 { delta } else { -delta };
-            let x = at(self.x, i) + step;
-            let x = if x <= snap() {
-                T::ZERO
-            } else if x >= T::ONE - snap() {
-                T::ONE
-            } else {
-                x
-            };
-            set(self.x, i, x);
-            if !fractional(x) && cut.is_none() && k < last {
-                cut = Some(k + 1);
+    /// Calls `f` with each edge of the walk from `from` to the end (and the closing edge from
+    /// the end back to `from` if `cycle`, first), with the vertex it leaves along the walk and
+    /// whether it points that way.
+    fn for_each_edge(&mut self, from: Vertex, cycle: bool, mut f: impl FnMut(&mut Self, Vertex, Edge, bool)) {
+        let last = self.last;
+        if cycle {
+            if let Some((e, forward)) = self.edge(last, from) {
+                f(self, last, e, forward);
             }
         }
-        if let Some(len) = cut {
-            self.truncate(len);
+        let mut v = last;
+        while v != from {
+            let Some(before) = self.prev(v).filter(|&b| b != v) else {
+                return;
+            };
+            if let Some((e, forward)) = self.edge(before, v) {
+                f(self, before, e, forward);
+            }
+            v = before;
+        }
+    }
+
+    /// Rounds until no row has a fractional edge left (in the first pass: none left on a
+    /// cycle of the plan's entries). Not inlined: one copy for both passes keeps the
+    /// firmware's flash down.
+    #[inline(never)]
+    fn round<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        let mut first_row = 0;
+        loop {
+            if self.len == 0 {
+                while first_row < self.n && self.next(Vertex::Row(first_row), None).is_none() {
+                    first_row += 1;
+                }
+                if first_row == self.n {
+                    return;
+                }
+                self.restart(Vertex::Row(first_row), false);
+            }
+            let last = self.last;
+            let before = self.prev(last).filter(|&b| b != last);
+            match (self.next(last, before), before) {
+                (Some(w), _) if self.prev(w).is_some() => self.shift(w, true, rng),
+                (Some(w), _) => self.push(w),
+                // A single vertex without fractional edges.
+                (None, None) => self.clear(),
+                // The first pass: the entry into a dead end is on no cycle; set it aside.
+                (None, Some(before)) if !self.chain => {
+                    if let Some((Edge::Plan(k), _)) = self.edge(before, last) {
+                        set(self.x, k, -at(self.x, k));
+                    }
+                    self.truncate_to(before);
+                }
+                // A maximal path (left by rounding in the second pass).
+                (None, _) if self.anchored => self.shift(self.root, false, rng),
+                // An end that is not anchored: walk again from it, to the other end.
+                (None, _) => self.restart(last, true),
+            }
+        }
+    }
+
+    /// Moves the edges of the walk from `from` on (with the closing edge back to `from` if
+    /// `cycle`) by `+delta` where they point along the walk and `-delta` where against, then
+    /// cuts the walk before its first edge that became whole.
+    fn shift<R: Rng + ?Sized>(&mut self, from: Vertex, cycle: bool, rng: &mut R) {
+        // For `delta` up and down: the room to move, and the vertex before the first edge of
+        // the walk whose room is within twice `snap` of it (the edges the move makes whole,
+        // and perhaps a few more). Edges come last to first: the latest candidate is kept.
+        // When the room shrinks past a candidate, the edge that shrank it is a later one.
+        let last = self.last;
+        let slack = snap::<T>() + snap::<T>();
+        let (mut up, mut down) = ((T::INFINITY, None), (T::INFINITY, None));
+        self.for_each_edge(from, cycle, |w, before, e, forward| {
+            let f = w.frac(e);
+            let rooms = if forward { (T::ONE - f, f) } else { (f, T::ONE - f) };
+            for ((room, cut), new) in [(&mut up, rooms.0), (&mut down, rooms.1)] {
+                if new <= *room + slack && before != last {
+                    *cut = Some(before);
+                }
+                *room = room.min(new);
+            }
+        });
+        // Up by `up` with probability down / (up + down): the mean move is 0.
+        let ((delta, cut), _) = if uniform::<T, R>(rng) * (up.0 + down.0) < down.0 {
+            (up, down)
+        } else {
+            ((-down.0, down.1), up)
+        };
+        // A count moves with the running count next to it on the walk.
+        self.for_each_edge(from, cycle, |w, _, e, forward| {
+            let step = if forward { delta } else { -delta };
+            let value = match e {
+                Edge::Plan(k) => w.x.get_mut(k),
+                Edge::Running(j) => w.scratch.running.get_mut(j),
+                Edge::Count(_) => None,
+            };
+            if let Some(value) = value {
+                *value = snapped(*value + step);
+            }
+        });
+        if let Some(v) = cut {
+            self.truncate_to(v);
         }
     }
 }
 
-/// Whether the walk's indices and positions for `n` rows and `p` columns are exact in `T`.
+/// Whether the walk's indices and packed predecessors for `n` rows and `p` columns are exact
+/// in `T`.
 pub(crate) fn fits<T: Real>(n: usize, p: usize) -> bool {
-    (n.saturating_add(p) as u64) < 1u64 << T::UNIFORM_BITS
+    let packed = n
+        .saturating_add(p.saturating_mul(2))
+        .saturating_add(1)
+        .saturating_mul(8);
+    (packed as u64) < 1u64 << T::UNIFORM_BITS
 }
 
 /// Rounds the row-normalised plan `x` (n, p) in place until every row holds one 1 (rows of
-/// zeros stay so). Requires [`fits`].
+/// zeros stay so), with the running counts along the column order. Requires [`fits`].
+///
+/// Two passes: the first walks the plan's entries alone, so its cycles keep every column's
+/// mass and are short; an entry found on no cycle is set aside (negated) until the second,
+/// which walks the whole flow, chain included, over what is left, a forest of entries.
 pub(crate) fn round<T: Real, R: Rng + ?Sized>(
     x: &mut [T],
     p: usize,
@@ -249,56 +468,156 @@ pub(crate) fn round<T: Real, R: Rng + ?Sized>(
     rng: &mut R,
 ) {
     let n = x.len() / p.max(1);
-    for buffer in [
-        &mut *scratch.row_place,
-        &mut *scratch.row_scan,
-        &mut *scratch.col_place,
-        &mut *scratch.col_scan,
-    ] {
-        buffer.fill(T::ZERO);
-    }
+    running_counts(x, p, scratch.running);
     let mut walk = Walk {
         x,
+        n,
         p,
         scratch,
+        chain: false,
+        root: Vertex::Row(0),
+        last: Vertex::Row(0),
         len: 0,
-        starts_with_row: true,
         anchored: false,
     };
-    let mut first_row = 0;
-    loop {
-        if walk.len == 0 {
-            while first_row < n && walk.next(Vertex::Row(first_row), None).is_none() {
-                first_row += 1;
-            }
-            if first_row == n {
-                return;
-            }
-            walk.restart(Vertex::Row(first_row), false);
+    for chain in [false, true] {
+        walk.chain = chain;
+        for buffer in [
+            &mut *walk.scratch.row_prev,
+            &mut *walk.scratch.row_scan,
+            &mut *walk.scratch.col_prev,
+            &mut *walk.scratch.col_scan,
+        ] {
+            buffer.fill(T::ZERO);
         }
-        let last = walk.vertex(walk.len - 1);
-        let before = walk.len.checked_sub(2).map(|k| walk.vertex(k));
-        match walk.next(last, before) {
-            Some(w) => match walk.place(w) {
-                Some(from) => walk.shift(from, true, rng),
-                None => walk.push(w),
-            },
-            // A single vertex without fractional entries, or a maximal path.
-            None if walk.len == 1 => walk.truncate(0),
-            None if walk.anchored => walk.shift(0, false, rng),
-            // An end that is not anchored: walk again from it, to the other end.
-            None => walk.restart(last, true),
+        walk.x.iter_mut().for_each(|v| *v = v.abs());
+        walk.round(rng);
+    }
+}
+
+/// Writes the fractional parts of the running counts `S_j = sum_{m <= j} sum_i x_im` of `x`
+/// (n, p) into `running` (summed in `f64`), 0 for the last.
+fn running_counts<T: Real>(x: &[T], p: usize, running: &mut [T]) {
+    let mut total = 0.0;
+    for (j, r) in running.iter_mut().enumerate().take(p) {
+        let column: f64 = x.iter().skip(j).step_by(p.max(1)).map(|v| v.to_f64()).sum();
+        total += column;
+        let whole = j + 1 == p;
+        *r = if whole { T::ZERO } else { snapped(T::from_f64(total - libm::floor(total))) };
+    }
+}
+
+/// Puts the proposals (p, d) in k-d tree order and the columns of the plan `x` (n, p) with
+/// them: the proposals are sorted along their widest coordinate, then each half along its own
+/// widest, and so on down to single proposals, so that a run of neighbours in the order is a
+/// box of neighbours in space. `order` (at least p) is scratch. Sorting is by heapsort:
+/// `O(p log^2 p)` comparisons; moving the columns, at most `p` swaps of `n + d` values.
+pub(crate) fn spatial_order<T: Real>(
+    x: &mut [T],
+    proposals: &mut [T],
+    dim: usize,
+    order: &mut [T],
+) {
+    let dim = dim.max(1);
+    let p = proposals.len() / dim;
+    let Some(order) = order.get_mut(..p) else {
+        return;
+    };
+    for (k, o) in order.iter_mut().enumerate() {
+        *o = T::from_usize(k);
+    }
+    let bound = |s: usize, parts: usize| (s as u64 * p as u64 / parts as u64) as usize;
+    let mut parts = 1;
+    while parts < p {
+        for s in 0..parts {
+            if let Some(part) = order.get_mut(bound(s, parts)..bound(s + 1, parts)) {
+                let axis = widest(part, proposals, dim);
+                sort(part, |k| {
+                    at(proposals, k.saturating_mul(dim).saturating_add(axis))
+                });
+            }
+        }
+        parts *= 2;
+    }
+    permute(x, proposals, dim, order);
+}
+
+/// The coordinate along which the proposals (p, d) listed in `part` spread widest.
+fn widest<T: Real>(part: &[T], proposals: &[T], dim: usize) -> usize {
+    let spread = |axis: usize| {
+        let (lo, hi) = part.iter().fold((T::INFINITY, -T::INFINITY), |(lo, hi), &k| {
+            let c = at(proposals, k.to_index().saturating_mul(dim).saturating_add(axis));
+            (lo.min(c), hi.max(c))
+        });
+        hi - lo
+    };
+    (1..dim).fold(0, |best, axis| {
+        if spread(axis) > spread(best) {
+            axis
+        } else {
+            best
+        }
+    })
+}
+
+/// Sorts the indices `s` by `key` (heapsort: no recursion, `O(len log len)` at worst).
+fn sort<T: Real>(s: &mut [T], key: impl Fn(usize) -> T) {
+    let less = |s: &[T], a: usize, b: usize| key(at(s, a).to_index()) < key(at(s, b).to_index());
+    let sift = |s: &mut [T], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && less(s, child, child + 1) {
+            child += 1;
+        }
+        if !less(s, root, child) {
+            return;
+        }
+        swap(s, root, child);
+        root = child;
+    };
+    let len = s.len();
+    for root in (0..len / 2).rev() {
+        sift(s, root, len);
+    }
+    for end in (1..len).rev() {
+        swap(s, 0, end);
+        sift(s, 0, end);
+    }
+}
+
+/// Moves proposal `order[k]` (with its plan column) to position `k`, by swaps along the
+/// cycles of the permutation; marks `order` on the way (adds `p`).
+fn permute<T: Real>(x: &mut [T], proposals: &mut [T], dim: usize, order: &mut [T]) {
+    let p = order.len();
+    for start in 0..p {
+        let mut k = start;
+        while at(order, k).to_index() < p {
+            let source = at(order, k).to_index();
+            set(order, k, T::from_usize(source + p));
+            if source == start {
+                break;
+            }
+            for row in rows_mut(x, p) {
+                swap(row, k, source);
+            }
+            for axis in 0..dim {
+                swap(proposals, k * dim + axis, source * dim + axis);
+            }
+            k = source;
         }
     }
 }
 
 /// The row-normalised plan `x_ij = k_ij beta_j / sum_j k_ij beta_j` written over `kernel`
-/// (n, p), without its negligible entries: those below `1e-3 / p` of their row's total become
-/// 0 and the rest is normalised again. That moves at most 0.1% of a row's mass (the plan
-/// itself honours its marginals only to the Sinkhorn tolerance) and leaves fewer entries to
-/// round. A row without a finite positive total becomes zeros.
+/// (n, p), without its negligible entries: those below `1e-3 / p` of their row's total (or
+/// twice [`snap`], if more: in `f32` beyond `p = 65`) become 0 and the rest is normalised
+/// again. That moves at most 0.1% of a row's mass (`p * 128 EPSILON` beyond that size; the
+/// plan itself honours its marginals only to the Sinkhorn tolerance), leaves fewer entries to
+/// round, and none the rounding would take for whole. A row without a finite positive total becomes zeros.
 pub(crate) fn normalise_rows<T: Real>(kernel: &mut [T], beta: &[T]) {
-    let floor = T::from_f64(DROP) / T::from_usize(beta.len());
+    let floor = (T::from_f64(DROP) / T::from_usize(beta.len())).max(snap::<T>() + snap::<T>());
     for row in rows_mut(kernel, beta.len()) {
         let mut total = T::ZERO;
         for (k, &b) in row.iter_mut().zip(beta) {
@@ -348,37 +667,45 @@ mod tests {
     /// Rounds `x` (n, p) with its own scratch.
     fn rounded(mut x: Vec<f64>, p: usize, rng: &mut crate::DefaultRng) -> Vec<f64> {
         let n = x.len() / p;
-        let (mut a, mut b, mut c) = (std::vec![0.0; n], std::vec![0.0; n], std::vec![0.0; n]);
-        let (mut d, mut e, mut f) = (std::vec![0.0; p], std::vec![0.0; p], std::vec![0.0; p]);
+        let (mut a, mut b) = (std::vec![0.0; n], std::vec![0.0; n]);
+        let (mut c, mut d, mut e) = (std::vec![0.0; p], std::vec![0.0; p], std::vec![0.0; p]);
         let scratch = Scratch {
-            walk_rows: &mut a,
-            row_place: &mut b,
-            row_scan: &mut c,
-            walk_cols: &mut d,
-            col_place: &mut e,
-            col_scan: &mut f,
+            row_prev: &mut a,
+            row_scan: &mut b,
+            col_prev: &mut c,
+            col_scan: &mut d,
+            running: &mut e,
         };
         round(&mut x, p, scratch, rng);
         x
     }
 
+    /// Every row gets one proposal; every column, and every run of the first columns, the
+    /// floor or ceiling of its mass.
     #[test]
-    fn every_row_gets_one_proposal_and_every_column_its_rounded_mass() {
+    fn every_row_gets_one_proposal_and_every_column_and_prefix_its_rounded_mass() {
         let mut rng = crate::DefaultRng::seed_from_u64(1);
         for (n, p) in [(1, 1), (1, 5), (5, 1), (7, 13), (30, 30), (20, 100), (64, 9)] {
             for seed in 0..20 {
                 let x = plan(n, p, seed);
-                let column = |j: usize| (0..n).map(|i| x[i * p + j]).sum();
-                let columns: Vec<f64> = (0..p).map(column).collect();
-                let r = rounded(x, p, &mut rng);
+                let column = |x: &[f64], j: usize| (0..n).map(|i| x[i * p + j]).sum::<f64>();
+                let r = rounded(x.clone(), p, &mut rng);
                 for row in r.chunks_exact(p) {
                     assert!(row.iter().all(|&v| v == 0.0 || v == 1.0), "{row:?}");
                     assert_eq!(row.iter().sum::<f64>(), 1.0);
                 }
-                for (j, &c) in columns.iter().enumerate() {
-                    let count: f64 = (0..n).map(|i| r[i * p + j]).sum();
-                    let (lo, hi) = ((c - 1e-9).floor(), (c + 1e-9).ceil());
-                    assert!(count >= lo && count <= hi, "({n}, {p}) column {j}: {count} for {c}");
+                let within = |count: f64, mass: f64| {
+                    count >= (mass - 1e-9).floor() && count <= (mass + 1e-9).ceil()
+                };
+                let (mut prefix_mass, mut prefix_count) = (0.0, 0.0);
+                for j in 0..p {
+                    let (mass, count) = (column(&x, j), column(&r, j));
+                    (prefix_mass, prefix_count) = (prefix_mass + mass, prefix_count + count);
+                    assert!(within(count, mass), "({n}, {p}) column {j}: {count} for {mass}");
+                    assert!(
+                        within(prefix_count, prefix_mass),
+                        "({n}, {p}) first {j} columns: {prefix_count} for {prefix_mass}"
+                    );
                 }
             }
         }
@@ -413,5 +740,47 @@ mod tests {
         let r = rounded(kernel, p, &mut rng);
         assert_eq!(chosen(&r[..3]), None);
         assert!(matches!(chosen(&r[3..]), Some(0 | 2)));
+    }
+
+    /// The k-d order: the first half of the proposals lies below the second along the widest
+    /// coordinate, each half likewise along its own, and the plan's columns move with them.
+    #[test]
+    fn spatial_order_splits_at_medians_and_moves_the_columns() {
+        let mut rng = crate::DefaultRng::seed_from_u64(4);
+        let (n, p, dim) = (3, 37, 2);
+        // Spread 10 times wider in y than in x: the first split is along y.
+        let mut proposals: Vec<f64> = (0..p * dim)
+            .map(|k| uniform::<f64, _>(&mut rng) * if k % 2 == 1 { 10.0 } else { 1.0 })
+            .collect();
+        // Each column of the plan holds its proposal's coordinates, to follow them.
+        let mut x: Vec<f64> = (0..n * p).map(|k| proposals[(k % p) * dim + (k / p) % dim]).collect();
+        let before = proposals.clone();
+        let mut order = std::vec![0.0; p];
+        spatial_order(&mut x, &mut proposals, dim, &mut order);
+        for (k, y) in proposals.chunks_exact(dim).enumerate() {
+            assert!(before.chunks_exact(dim).any(|b| b == y), "proposal {k} is new");
+            for i in 0..n {
+                assert_eq!(x[i * p + k], y[i % dim], "column {k} did not move with its proposal");
+            }
+        }
+        let half = p / 2;
+        let ys = |r: core::ops::Range<usize>| r.map(|k| proposals[k * dim + 1]).collect::<Vec<_>>();
+        let (low, high) = (ys(0..half), ys(half..p));
+        assert!(low.iter().all(|&a| high.iter().all(|&b| a <= b)), "{low:?} {high:?}");
+        for part in [0..half, half..p] {
+            let quarter = (part.start + part.end) / 2;
+            let axis = if part.len() < 2 { 0 } else { widest_of(&proposals[part.start * dim..part.end * dim], dim) };
+            let c = |k: usize| proposals[k * dim + axis];
+            assert!((part.start..quarter).all(|a| (quarter..part.end).all(|b| c(a) <= c(b))));
+        }
+    }
+
+    /// The coordinate along which the points (k, d) spread widest.
+    fn widest_of(points: &[f64], dim: usize) -> usize {
+        let spread = |axis: usize| {
+            let c = points.iter().skip(axis).step_by(dim);
+            c.clone().fold(f64::MIN, |a, &b| a.max(b)) - c.fold(f64::MAX, |a, &b| a.min(b))
+        };
+        if spread(1) > spread(0) { 1 } else { 0 }
     }
 }

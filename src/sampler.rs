@@ -375,17 +375,13 @@ impl<T: Real> Stages<'_, T> {
         // Buffers whose contents are spent by now (the mutation rewrites its own before it
         // reads them).
         let scratch = Scratch {
-            rows: [
-                &mut *self.means,
-                &mut *self.alpha,
-                &mut *self.mutation_log_pi_proposal,
-            ],
+            rows: [&mut *self.alpha, &mut *self.mutation_log_pi_proposal],
             cols: [&mut *self.col_sums, &mut *self.log_b],
         };
         update(
             split_mut(self.kernel, n * count).0,
             split_mut(self.log_pi, count).0,
-            self.proposals.get(..count * d).unwrap_or_default(),
+            self.proposals.get_mut(..count * d).unwrap_or_default(),
             particles,
             d,
             config.update,

@@ -6,11 +6,11 @@ use crate::vector::{self, copy, dot, rows_mut, vectorised, LANES};
 use crate::{Real, Update};
 use rand_core::Rng;
 
-/// Scratch of [`Update::Rounded`]: three buffers of at least `N` values and two of at least
+/// Scratch of [`Update::Rounded`]: two buffers of at least `N` values and two of at least
 /// `P`; the other rules leave them alone.
 pub struct Scratch<'a, T> {
     /// At least `N` values.
-    pub rows: [&'a mut [T]; 3],
+    pub rows: [&'a mut [T]; 2],
     /// At least `P` values.
     pub cols: [&'a mut [T]; 2],
 }
@@ -22,20 +22,21 @@ pub struct Scratch<'a, T> {
 ///
 /// Categorical: `x_new` is the first `y_j` whose cumulative row probability reaches
 /// `u ~ U(0, 1)`. Rounded: `x_new` is the proposal the dependent rounding of the plan gives the
-/// row ([`rounding`]), the same draw in law, made jointly for all rows
-/// (independent categorical draws instead if `N + P` reaches `2^UNIFORM_BITS`, beyond the
-/// integers the scratch holds exactly, or if `scratch` is too short). Barycentric: `x_new = sum_j p_i(j) y_j`. Then
+/// row ([`rounding`]), the same draw in law, made jointly for all rows after the proposals are
+/// put in a spatial order (independent categorical draws instead if `8 (N + 2 P + 1)` reaches
+/// `2^UNIFORM_BITS`, beyond the integers the scratch holds exactly, or if `scratch` is too
+/// short). Barycentric: `x_new = sum_j p_i(j) y_j`. Then
 /// `next_i = (1 - eta) x_i + eta x_new`. A row whose total `t` has no finite positive `1 / t`
 /// (every entry underflowed: the particle lies beyond the type's exponent range from every
 /// proposal, in units of `epsilon`) leaves its particle where it is, with a row ESS of 1, and
 /// draws no uniform.
 /// Shapes: `kernel` (N, P), `beta` (P), `proposals` (P, d), `particles`, `next` (N, d). The
-/// rounded rule overwrites `kernel`, `beta` and `scratch`.
+/// rounded rule overwrites `kernel`, `beta` and `scratch` and reorders `proposals`.
 #[allow(clippy::too_many_arguments)]
 pub fn update<T: Real, R: Rng + ?Sized>(
     kernel: &mut [T],
     beta: &mut [T],
-    proposals: &[T],
+    proposals: &mut [T],
     particles: &[T],
     dim: usize,
     rule: Update,
@@ -60,7 +61,7 @@ pub fn update<T: Real, R: Rng + ?Sized>(
 fn rounded<T: Real, R: Rng + ?Sized>(
     kernel: &mut [T],
     beta: &mut [T],
-    proposals: &[T],
+    proposals: &mut [T],
     particles: &[T],
     dim: usize,
     damping: T,
@@ -72,16 +73,16 @@ fn rounded<T: Real, R: Rng + ?Sized>(
     let ess = vectorised!(FUSED => coupling_ess::<T, FUSED>(kernel, beta, n));
     rounding::normalise_rows(kernel, beta);
     let Scratch {
-        rows: [walk_rows, row_place, row_scan],
-        cols: [walk_cols, col_place],
+        rows: [row_prev, row_scan],
+        cols: [col_prev, running],
     } = scratch;
+    rounding::spatial_order(kernel, proposals, dim, beta);
     let scratch = rounding::Scratch {
-        walk_rows,
-        row_place,
+        row_prev,
         row_scan,
-        walk_cols,
-        col_place,
+        col_prev,
         col_scan: beta,
+        running,
     };
     let p = scratch.col_scan.len();
     round(kernel, p, scratch, rng);

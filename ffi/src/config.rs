@@ -15,7 +15,8 @@ pub const ETD_UPDATE_CATEGORICAL: u32 = 0u32;
 /// Barycentric update: each particle moves to the plan-weighted mean of the proposals.
 pub const ETD_UPDATE_BARYCENTRIC: u32 = 1u32;
 /// Rounded update: the categorical draws of all particles made jointly (dependent rounding of
-/// the plan), so that each proposal receives `floor` or `ceil` of its share of the particles.
+/// the plan along a spatial order of the proposals), so that each proposal, and each run of
+/// proposals in that order, receives `floor` or `ceil` of its share of the particles.
 pub const ETD_UPDATE_ROUNDED: u32 = 2u32;
 
 /// Shape and algorithm parameters of a sampler. Fill it with `etd_config_default`, then change

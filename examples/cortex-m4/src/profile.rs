@@ -168,17 +168,13 @@ pub fn profile(
     let t = ticks_and_stack(|| {
         // Scratch for the rounded rule only; the firmware's categorical update leaves it alone.
         let scratch = Scratch {
-            rows: [
-                &mut b.f,
-                b.scores.as_flattened_mut(),
-                b.means.as_flattened_mut(),
-            ],
+            rows: [&mut b.f, b.scores.as_flattened_mut()],
             cols: [&mut b.log_b, &mut b.col],
         };
         update(
             b.cost.as_flattened_mut(),
             &mut b.ones,
-            b.proposals.as_flattened(),
+            b.proposals.as_flattened_mut(),
             x,
             D,
             config.update,
