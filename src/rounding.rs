@@ -31,12 +31,16 @@
 //! part; `c_j` follows from `S_j - S_{j-1}`. Values within `64 EPSILON` of a whole number
 //! count as whole (the rounding of the moves). Should rounding still leave a vertex with a
 //! single fractional edge, the walk runs to another such vertex and moves that maximal path
-//! instead, which keeps the expectations and shifts the two ends' balances by that rounding.
+//! instead, which keeps the expectations and shifts the two ends' balances by that rounding
+//! (a prefix vertex, whose count is no stored value, has that edge made whole instead).
 //! Plan entries below `1e-3 / P` of their row (or `128 EPSILON`, if more) are left out first.
 //! Each move makes at least one edge whole and each setting aside takes one entry out of the
 //! first pass, so there are at most `2 N P + 2 P` steps, each on a walk of at most `N + 2 P`
-//! vertices. The walk is stored as each vertex's predecessor in the caller's scratch, with
-//! indices stored as `T` (exact below `2^UNIFORM_BITS`).
+//! vertices. A hard budget of steps per pass guards against rounding error doing otherwise:
+//! should it run out, the rows still fractional draw from their current values, which keeps
+//! every entry's expectation. Nothing can loop for ever. The walk is stored as each vertex's
+//! predecessor in the caller's scratch, with indices stored as `T` (exact below
+//! `2^UNIFORM_BITS`).
 
 use crate::rng::uniform;
 use crate::vector::rows_mut;
@@ -363,12 +367,22 @@ impl<T: Real> Walk<'_, T> {
     }
 
     /// Rounds until no row has a fractional edge left (in the first pass: none left on a
-    /// cycle of the plan's entries). Not inlined: one copy for both passes keeps the
-    /// firmware's flash down.
+    /// cycle of the plan's entries), or a budget of steps beyond what exact arithmetic needs
+    /// runs out (a guard against rounding error: the rows left fractional draw, [`chosen`]).
+    /// Not inlined: one copy for both passes keeps the firmware's flash down.
     #[inline(never)]
     fn round<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let mut first_row = 0;
+        let (n, p) = (self.n, self.p);
+        // Steps: pushes between two moves (at most a walk), times moves (each makes an edge
+        // whole or sets one aside) and restarts.
+        let moves = (2 * n).saturating_mul(p).saturating_add(6 * p + 2 * n + 1);
+        let mut budget = moves.saturating_mul(n + 2 * p + 1);
         loop {
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                return;
+            }
             if self.len == 0 {
                 while first_row < self.n && self.next(Vertex::Row(first_row), None).is_none() {
                     first_row += 1;
@@ -392,11 +406,38 @@ impl<T: Real> Walk<'_, T> {
                     }
                     self.truncate_to(before);
                 }
+                // A prefix vertex has 0, 2 or 3 fractional edges, 1 only by rounding.
+                (None, Some(before)) if matches!(last, Vertex::Prefix(_)) => {
+                    self.settle(before, last);
+                    self.truncate_to(before);
+                }
                 // A maximal path (left by rounding in the second pass).
                 (None, _) if self.anchored => self.shift(self.root, false, rng),
                 // An end that is not anchored: walk again from it, to the other end.
                 (None, _) => self.restart(last, true),
             }
+        }
+    }
+
+    /// Makes the edge from `a` to the prefix vertex `b`, its only fractional edge, whole: a
+    /// running count goes to the nearer whole number; a count, whose running counts on
+    /// either side are then fractional and within [`snap`] of each other (mod 1), by moving
+    /// the one after it onto the one before.
+    fn settle(&mut self, a: Vertex, b: Vertex) {
+        match self.edge(a, b) {
+            Some((Edge::Running(k), _)) => {
+                let whole = if at(self.scratch.running, k) < T::from_f64(0.5) {
+                    T::ZERO
+                } else {
+                    T::ONE
+                };
+                set(self.scratch.running, k, whole);
+            }
+            Some((Edge::Count(j), _)) if j + 1 < self.p => {
+                let before = self.running(j.wrapping_sub(1));
+                set(self.scratch.running, j, before);
+            }
+            _ => {}
         }
     }
 
@@ -639,9 +680,22 @@ pub(crate) fn normalise_rows<T: Real>(kernel: &mut [T], beta: &[T]) {
     }
 }
 
-/// The proposal chosen by a rounded row (n, p): the index of its 1, `None` for a row of zeros.
-pub(crate) fn chosen<T: Real>(row: &[T]) -> Option<usize> {
-    row.iter().position(|&x| x > T::from_f64(0.5))
+/// The proposal chosen by a row (p) of the plan after [`round`]: the index of its 1, `None`
+/// for a row of zeros. A row [`round`] left fractional (its step budget ran out, which only
+/// rounding error could cause) draws from its current values with one uniform, which keeps
+/// each entry's expectation.
+pub(crate) fn chosen<T: Real, R: Rng + ?Sized>(row: &[T], rng: &mut R) -> Option<usize> {
+    if !row.iter().any(|&x| fractional(x)) {
+        return row.iter().position(|&x| x > T::from_f64(0.5));
+    }
+    let target = uniform::<T, R>(rng) * row.iter().fold(T::ZERO, |total, &x| total + x);
+    let mut cumulative = T::ZERO;
+    row.iter()
+        .position(|&x| {
+            cumulative += x;
+            x > T::ZERO && cumulative >= target
+        })
+        .or_else(|| row.iter().rposition(|&x| x > T::ZERO))
 }
 
 #[cfg(test)]
@@ -738,8 +792,8 @@ mod tests {
         assert_eq!(&kernel[3..], &[0.25, 0.0, 0.75]);
         let mut rng = crate::DefaultRng::seed_from_u64(3);
         let r = rounded(kernel, p, &mut rng);
-        assert_eq!(chosen(&r[..3]), None);
-        assert!(matches!(chosen(&r[3..]), Some(0 | 2)));
+        assert_eq!(chosen(&r[..3], &mut rng), None);
+        assert!(matches!(chosen(&r[3..], &mut rng), Some(0 | 2)));
     }
 
     /// The k-d order: the first half of the proposals lies below the second along the widest
@@ -782,5 +836,18 @@ mod tests {
             c.clone().fold(f64::MIN, |a, &b| a.max(b)) - c.fold(f64::MAX, |a, &b| a.min(b))
         };
         if spread(1) > spread(0) { 1 } else { 0 }
+    }
+
+    /// A rounded row gives its 1; a row left fractional draws from its values.
+    #[test]
+    fn a_row_left_fractional_draws_from_its_values() {
+        let mut rng = crate::DefaultRng::seed_from_u64(5);
+        assert_eq!(chosen(&[0.0, 1.0, 0.0], &mut rng), Some(1));
+        let reps = 4000;
+        let hits = (0..reps)
+            .filter(|_| chosen(&[0.25, 0.0, 0.75], &mut rng) == Some(0))
+            .count() as f64;
+        let sd = (reps as f64 * 0.25 * 0.75).sqrt();
+        assert!((hits - 0.25 * reps as f64).abs() < 5.0 * sd, "{hits} of {reps}");
     }
 }

@@ -90,7 +90,7 @@ fn rounded<T: Real, R: Rng + ?Sized>(
         .zip(vector::rows(particles, dim))
         .zip(rows_mut(next, dim))
     {
-        match rounding::chosen(row) {
+        match rounding::chosen(row, rng) {
             Some(j) => copy(x_next, vector::row(proposals, j, dim)),
             None => copy(x_next, x),
         }
