@@ -3,12 +3,15 @@
 //! resampling, and the ETD transport filter (`Workspace::transport` with `Config::filter()`,
 //! with independent and with rounded categorical draws).
 //!
-//! `cargo run --release --example localization [-- --variants]`: a robot with pose
+//! `cargo run --release --example localization [-- --variants] [-- --streams K]`: a robot with pose
 //! (x, y, heading) follows a noisy unicycle model and reads ranges (and bearings) of known
 //! landmarks. Two scenarios, `SEEDS` seeds each, at N = 32 and N = 100 particles; every filter
 //! of a seed sees the same true trajectory and the same readings. Prints one markdown table per
 //! scenario; `--variants` adds the ETD variants (and their SIR counterparts) of
-//! `docs/filter.md`.
+//! `docs/filter.md`; `--streams K` runs every filter over the same seeds with `K` independent
+//! random streams of its own (the first is the default run's), pools them in the table and
+//! adds each stream's coverage, to show how much of a difference between filters is their
+//! own Monte Carlo noise.
 //!
 //! 1. Tracking: a circular drive among eight range-limited landmarks, 100 steps.
 //! 2. Two hypotheses: range-only readings of two landmarks on a line cannot tell the true pose
@@ -50,24 +53,44 @@ fn main() -> Result<(), Error> {
     if std::env::args().any(|arg| arg == "--variants") {
         methods.extend(Method::variants());
     }
+    let streams = option("--streams").unwrap_or(1).max(1);
     for scenario in [Scenario::tracking(), Scenario::two_hypotheses()] {
         let worlds: Vec<World> = (0..SEEDS)
             .map(|seed| World::simulate(&scenario, seed))
             .collect();
+        let ambiguous = scenario.is_ambiguous();
         println!("## {}\n\n{}\n", scenario.title, scenario.summary);
-        println!("{}", Totals::header(scenario.is_ambiguous()));
+        println!("{}", Totals::header(ambiguous, streams > 1));
         for n in PARTICLE_COUNTS {
             for method in &methods {
-                let mut totals = Totals::default();
-                for (seed, world) in (0..).zip(&worlds) {
-                    totals.merge(&run(&scenario, world, method, n, seed)?);
+                let (mut totals, mut coverage) = (Totals::default(), Vec::new());
+                for stream in 0..streams {
+                    let mut pooled = Totals::default();
+                    for (seed, world) in (0..).zip(&worlds) {
+                        let rng_seed = 2 * seed + 1 + 2 * SEEDS * stream;
+                        pooled.merge(&run(&scenario, world, method, n, rng_seed)?);
+                    }
+                    coverage.push(pooled.covered as f64 / pooled.steps as f64);
+                    totals.merge(&pooled);
                 }
-                println!("{}", totals.row(method, n, scenario.is_ambiguous()));
+                let mut row = totals.row(method, n, ambiguous);
+                if streams > 1 {
+                    let each: Vec<String> = coverage.iter().map(|c| format!("{c:.3}")).collect();
+                    row += &format!(" {} |", each.join(" / "));
+                }
+                println!("{row}");
             }
         }
         println!();
     }
     Ok(())
+}
+
+/// The number after `name` on the command line, if any.
+fn option(name: &str) -> Option<u64> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == name)?;
+    args.get(at + 1)?.parse().ok()
 }
 
 /// `angle` wrapped into (-pi, pi] (rad).
@@ -657,15 +680,16 @@ fn mahalanobis_sq(d: [f64; 2], cov: [[f64; 2]; 2]) -> f64 {
     (d[0] * d[0] * cov[1][1] - 2.0 * d[0] * d[1] * cov[0][1] + d[1] * d[1] * cov[0][0]) / det
 }
 
-/// Runs one filter over one seed's world: predict, update (timed), measure.
+/// Runs one filter over one seed's world with the filter's own random stream `rng_seed`:
+/// predict, update (timed), measure.
 fn run(
     scenario: &Scenario,
     world: &World,
     method: &Method,
     n: usize,
-    seed: u64,
+    rng_seed: u64,
 ) -> Result<Totals, Error> {
-    let mut rng = DefaultRng::seed_from_u64(2 * seed + 1);
+    let mut rng = DefaultRng::seed_from_u64(rng_seed);
     let mut particles = vec![0.0; n * DIM];
     for (k, pose) in particles.chunks_exact_mut(DIM).enumerate() {
         scenario.draw_prior(k, pose, &mut rng);
@@ -772,8 +796,9 @@ impl Totals {
         self.final_steps += other.final_steps;
     }
 
-    /// The table header; the ambiguous scenario adds the hypothesis columns.
-    fn header(ambiguous: bool) -> String {
+    /// The table header; the ambiguous scenario adds the hypothesis columns, and several
+    /// streams the coverage of each.
+    fn header(ambiguous: bool, streams: bool) -> String {
         let mut columns = vec![
             "filter",
             "N",
@@ -791,6 +816,9 @@ impl Totals {
                 "mass near truth after",
                 "final RMSE (m)",
             ]);
+        }
+        if streams {
+            columns.push("95% coverage by stream");
         }
         let rule = vec!["---"; columns.len()];
         format!("| {} |\n|{}|", columns.join(" | "), rule.join("|"))
