@@ -4,7 +4,7 @@
 //! J. ACM 53(3)), with the counts of systematic resampling along a spatial order of the
 //! proposals.
 //!
-//! The proposals are first put in k-d tree order ([`spatial_order`]): halves split at the
+//! The proposals are first put in k-d tree order (`spatial_order`): halves split at the
 //! median of their widest coordinate, then quarters, down to single proposals, so that
 //! neighbours in the order are neighbours in space. The row-normalised plan `x_ij = p_i(j)`
 //! (N, P) is then a flow: one unit from each row (particle) into the columns (proposals),
