@@ -531,7 +531,10 @@ pub(crate) fn round<T: Real, R: Rng + ?Sized>(
         ] {
             buffer.fill(T::ZERO);
         }
-        walk.x.iter_mut().for_each(|v| *v = v.abs());
+        if chain {
+            // The entries the first pass set aside (negated) come back.
+            walk.x.iter_mut().for_each(|v| *v = v.abs());
+        }
         walk.round(rng);
     }
 }
