@@ -125,6 +125,33 @@ impl<T: Real> Bounds<T> {
     }
 }
 
+/// What the half-steps need besides the buffers, computed once per solve (each costs an
+/// `exp`, which a small problem's iteration would feel): the bounds of the scalings, and every
+/// row's mass when the row marginal is uniform (the sampler's).
+struct Steps<T> {
+    bounds: Bounds<T>,
+    uniform_mass: Option<T>,
+}
+
+impl<T: Real> Steps<T> {
+    fn new(log_a: &[T]) -> Self {
+        let uniform_mass = match log_a.first() {
+            Some(&first) if log_a.iter().all(|&la| la == first) => Some(first.exp()),
+            _ => None,
+        };
+        Steps {
+            bounds: Bounds::new(),
+            uniform_mass,
+        }
+    }
+
+    /// The mass `a_i` of a row with log-mass `log_a`.
+    #[inline(always)]
+    fn mass(&self, log_a: T) -> T {
+        self.uniform_mass.unwrap_or_else(|| log_a.exp())
+    }
+}
+
 /// The marginals of a solve: `log a` (n) and the linear `b` (p), `b_j = 0` for zero mass.
 pub(crate) struct Marginals<'a, T> {
     /// `log a_i`; `-inf` is zero mass.
@@ -153,6 +180,7 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
         beta,
         col,
     } = kernel;
+    let steps = Steps::new(marginals.log_a);
     let lambda = params.lambda();
     let Some(lambda) = lambda else {
         // Gibbs: v = log b, one row half-step; the column masses are free.
@@ -161,7 +189,7 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
             .for_each(|(v_j, &b)| *v_j = b.ln());
         form(costs, k, marginals, u, v, matrix, col, false);
         set_active(beta, marginals.b);
-        sweep(matrix, marginals.log_a, beta, alpha, col);
+        sweep(matrix, marginals.log_a, beta, alpha, col, &steps);
         let marginal_error = col
             .iter()
             .zip(marginals.b)
@@ -184,9 +212,10 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
     let (mut iterations, mut absorptions) = (0, 0);
     let (marginal_error, converged) = loop {
         iterations += 1;
-        let clamped_rows = sweep(matrix, marginals.log_a, beta, alpha, col);
-        let (error, clamped_columns) =
-            vectorised!(FUSED => column_step::<T, FUSED>(col, marginals.b, v, lambda, beta));
+        let clamped_rows = sweep(matrix, marginals.log_a, beta, alpha, col, &steps);
+        let (error, clamped_columns) = vectorised!(FUSED => column_step::<T, FUSED>(
+            col, marginals.b, v, lambda, beta, &steps.bounds
+        ));
         let clamped = clamped_rows || clamped_columns;
         let converged = !clamped && error <= params.tolerance;
         let done = converged || iterations >= params.max_iterations;
@@ -383,6 +412,7 @@ fn sweep<T: Real>(
     beta: &[T],
     alpha: &mut [T],
     partials: &mut [T],
+    steps: &Steps<T>,
 ) -> bool {
     let p = beta.len();
     let data = (
@@ -408,7 +438,9 @@ fn sweep<T: Real>(
         data,
         &|_, _, (m, log_a, alpha, part)| {
             let col = part.first();
-            vectorised!(FUSED => sweep_rows::<T, FUSED>(m.data, log_a.data, beta, alpha.data, col))
+            vectorised!(FUSED => sweep_rows::<T, FUSED>(
+                m.data, log_a.data, beta, alpha.data, col, steps
+            ))
         },
         &|a, b| a || b,
     );
@@ -426,15 +458,10 @@ fn sweep_rows<T: Real, const FUSED: bool>(
     beta: &[T],
     alpha: &mut [T],
     col: &mut [T],
+    steps: &Steps<T>,
 ) -> bool {
-    let bounds = Bounds::new();
+    let bounds = &steps.bounds;
     let mut clamped = false;
-    // A uniform row marginal (the sampler's) needs one `exp`, not one per row and sweep.
-    let uniform = match log_a.first() {
-        Some(&first) if log_a.iter().all(|&la| la == first) => Some(first.exp()),
-        _ => None,
-    };
-    let mass = |la: T| uniform.unwrap_or_else(|| la.exp());
     col.fill(T::ZERO);
     let p = beta.len();
     let quads = rows(matrix, 4 * p);
@@ -445,7 +472,7 @@ fn sweep_rows<T: Real, const FUSED: bool>(
         let x: [&[T]; 4] = core::array::from_fn(|_| four.next().unwrap_or_default());
         let mut a = [T::ZERO; 4];
         for ((a_i, &la), row) in a.iter_mut().zip(la4).zip(x) {
-            *a_i = row_scaling::<T, FUSED>(row, mass(la), beta, &bounds, &mut clamped);
+            *a_i = row_scaling::<T, FUSED>(row, steps.mass(la), beta, bounds, &mut clamped);
         }
         alpha4
             .iter_mut()
@@ -458,7 +485,7 @@ fn sweep_rows<T: Real, const FUSED: bool>(
         .zip(alpha.iter_mut().skip(done))
         .zip(log_a.iter().skip(done))
     {
-        *alpha_i = row_scaling::<T, FUSED>(row, mass(la), beta, &bounds, &mut clamped);
+        *alpha_i = row_scaling::<T, FUSED>(row, steps.mass(la), beta, bounds, &mut clamped);
         axpy::<T, FUSED>(col, *alpha_i, row);
     }
     clamped
@@ -492,8 +519,8 @@ fn column_step<T: Real, const FUSED: bool>(
     v: &[T],
     lambda: T,
     beta: &mut [T],
+    bounds: &Bounds<T>,
 ) -> (T, bool) {
-    let bounds = Bounds::new();
     let mut clamped = false;
     let mut change = T::ZERO;
     if lambda == T::ONE {
@@ -563,7 +590,8 @@ mod tests {
                     .collect();
                 let (mut alpha, mut col) = (std::vec![0.0; n], std::vec![0.0; p]);
                 let (mut want_alpha, mut want_col) = (std::vec![0.0; n], std::vec![0.0; p]);
-                sweep_rows::<f64, false>(&matrix, &log_a, &beta, &mut alpha, &mut col);
+                let steps = Steps::new(&log_a);
+                sweep_rows::<f64, false>(&matrix, &log_a, &beta, &mut alpha, &mut col, &steps);
                 reference(&matrix, &log_a, &beta, &mut want_alpha, &mut want_col);
                 assert_eq!(alpha, want_alpha, "n = {n}");
                 assert_eq!(col, want_col, "n = {n}");
