@@ -25,7 +25,12 @@
 //! The walks come in two passes. The first follows the plan's entries alone: its cycles keep
 //! every column's mass and are short while the plan is dense; an entry into a vertex with no
 //! other fractional entry lies on no cycle and is set aside until the second pass, which
-//! follows the whole flow, chain included, over the forest of entries that is left.
+//! follows the whole flow, chain included, over the forest of entries that is left. In the
+//! second pass a column whose count is whole is retired from the chain: its prefix vertex
+//! only passes the running count on, so a run of retired columns between two breakpoints
+//! (the columns whose counts are fractional) is one edge, which a walk crosses in one step
+//! and a move updates in one value. With many proposals per particle most counts are soon
+//! whole, and walks along the chain would otherwise grow with `P / N`.
 //!
 //! Only fractional parts are stored: the plan's entries, and `S_j` less its initial whole
 //! part; `c_j` follows from `S_j - S_{j-1}`. Values within `64 EPSILON` of a whole number
@@ -57,7 +62,8 @@ pub(crate) struct Scratch<'a, T> {
     pub(crate) col_prev: &'a mut [T],
     /// Each column's scan start (P).
     pub(crate) col_scan: &'a mut [T],
-    /// The fractional part of each running count `S_j`, 0 for `j = P - 1` (P).
+    /// The fractional part of each running count `S_j`, 0 for `j = P - 1`; in the second
+    /// pass only at the chain's breakpoints ([`Walk::after`]) (P).
     pub(crate) running: &'a mut [T],
 }
 
@@ -107,7 +113,7 @@ enum Edge {
     Plan(usize),
     /// A column's count `c_j`.
     Count(usize),
-    /// The running count `S_j`, from prefix vertex `j` to `j + 1`.
+    /// The running count `S_j`, from prefix vertex `j` to the next breakpoint ([`Walk::after`]).
     Running(usize),
 }
 
@@ -172,7 +178,7 @@ impl<T: Real> Walk<'_, T> {
     /// The vertex before `v` on the walk (`v` itself for the first), `None` if `v` is not on
     /// it. Rows and columns store the predecessor's number plus 1 (0: none); a column's slot
     /// holds that times 8 plus its prefix vertex's code: 0 none, 1 itself (the walk's first
-    /// vertex), 2 its column, 3 the prefix vertex before it, 4 the one after it.
+    /// vertex), 2 its column, 3 the prefix vertex before it on the chain, 4 the one after it.
     fn prev(&self, v: Vertex) -> Option<Vertex> {
         let slot = |s: &[T], k: usize| at(s, k).to_index();
         let id = match v {
@@ -182,8 +188,8 @@ impl<T: Real> Walk<'_, T> {
                 return match slot(self.scratch.col_prev, j) & 7 {
                     1 => Some(v),
                     2 => Some(Vertex::Col(j)),
-                    3 => Some(Vertex::Prefix(j.wrapping_sub(1))),
-                    4 => Some(Vertex::Prefix(j + 1)),
+                    3 => self.before(j).map(Vertex::Prefix),
+                    4 => self.after(j).map(Vertex::Prefix),
                     _ => None,
                 }
             }
@@ -252,7 +258,7 @@ impl<T: Real> Walk<'_, T> {
     /// The edge between neighbours `a` and `b`, and whether it points from `a` to `b`.
     fn edge(&self, a: Vertex, b: Vertex) -> Option<(Edge, bool)> {
         let plan = |i: usize, j: usize| Edge::Plan(i.saturating_mul(self.p).saturating_add(j));
-        let along = |j: usize, k: usize| k.checked_sub(1) == Some(j) && k < self.p;
+        let along = |j: usize, k: usize| self.after(j) == Some(k);
         match (a, b) {
             (Vertex::Row(i), Vertex::Col(j)) => Some((plan(i, j), true)),
             (Vertex::Col(j), Vertex::Row(i)) => Some((plan(i, j), false)),
@@ -264,7 +270,8 @@ impl<T: Real> Walk<'_, T> {
         }
     }
 
-    /// The fractional part of the running count `S_j`: 0 (whole) beyond the chain.
+    /// The fractional part of the running count `S_j` of a breakpoint: 0 (whole) beyond the
+    /// chain.
     fn running(&self, j: usize) -> T {
         if j.saturating_add(1) < self.p {
             at(self.scratch.running, j)
@@ -273,21 +280,78 @@ impl<T: Real> Walk<'_, T> {
         }
     }
 
+    /// The fractional part of `S_{j-1}`: that of the breakpoint before `j`, 0 before the first.
+    fn running_before(&self, j: usize) -> T {
+        self.before(j).map_or(T::ZERO, |b| self.running(b))
+    }
+
+    /// The breakpoint after the breakpoint `j` on the chain, `None` after the last.
+    ///
+    /// In the second pass the chain's vertices are its breakpoints: the columns whose count
+    /// is fractional, or was until they were retired ([`Walk::retire`]). Between two of them
+    /// lies a run of retired columns, whose counts are whole, so that their running counts
+    /// equal the first breakpoint's up to whole numbers and the run is one edge. A
+    /// breakpoint's slot of `running` holds its running count (`>= 0`), a retired column's
+    /// is negative: `-1`, except that a run of two or more holds at its first slot the
+    /// breakpoint after it and at its last the one before ([`run_end`]), so that either is
+    /// found in one step.
+    fn after(&self, j: usize) -> Option<usize> {
+        let k = j.checked_add(1).filter(|&k| k < self.p)?;
+        let far = match at(self.scratch.running, k) {
+            r if r >= T::ZERO => k,
+            r if r == -T::ONE => k + 1,
+            r => run_end(r)?,
+        };
+        (far < self.p).then_some(far)
+    }
+
+    /// The breakpoint before the breakpoint `j` on the chain, `None` before the first
+    /// ([`Walk::after`]).
+    fn before(&self, j: usize) -> Option<usize> {
+        let k = j.checked_sub(1)?;
+        match at(self.scratch.running, k) {
+            r if r >= T::ZERO => Some(k),
+            r if r == -T::ONE => k.checked_sub(1),
+            r => run_end(r),
+        }
+    }
+
+    /// Retires the breakpoint `m`, whose count is whole and which is not on the walk: the runs
+    /// on either side become one ([`Walk::after`]).
+    fn retire(&mut self, m: usize) {
+        let (before, after) = (self.before(m), self.after(m));
+        let first = before.map_or(0, |b| b + 1);
+        let last = after.map_or(self.p.saturating_sub(1), |k| k - 1);
+        set(self.scratch.running, m, -T::ONE);
+        if first < last {
+            set(self.scratch.running, first, run_slot(after));
+            set(self.scratch.running, last, run_slot(before));
+        }
+    }
+
+    /// Retires the breakpoints next to the prefix vertex `j` on the chain while their counts
+    /// are whole and they are not on the walk, so that a walk along the chain steps over
+    /// them. Each column is retired at most once.
+    fn retire_around(&mut self, j: usize) {
+        let whole = |w: &Self, m: usize| {
+            !fractional(w.frac(Edge::Count(m))) && w.prev(Vertex::Prefix(m)).is_none()
+        };
+        while let Some(m) = self.before(j).filter(|&m| whole(self, m)) {
+            self.retire(m);
+        }
+        while let Some(m) = self.after(j).filter(|&m| whole(self, m)) {
+            self.retire(m);
+        }
+    }
+
     /// The fractional part of an edge's value.
     fn frac(&self, e: Edge) -> T {
         match e {
             Edge::Plan(k) => at(self.x, k),
             Edge::Running(j) => self.running(j),
-            Edge::Count(j) => {
-                let (s, before) = (self.running(j), self.running(j.wrapping_sub(1)));
-                match (fractional(s), fractional(before)) {
-                    (false, false) => T::ZERO,
-                    (true, false) => s,
-                    (false, true) => T::ONE - before,
-                    (true, true) if s >= before => s - before,
-                    (true, true) => T::ONE + s - before,
-                }
-            }
+            // A retired column's count is whole.
+            Edge::Count(j) if at(self.scratch.running, j) < T::ZERO => T::ZERO,
+            Edge::Count(j) => count(self.running(j), self.running_before(j)),
         }
     }
 
@@ -306,13 +370,17 @@ impl<T: Real> Walk<'_, T> {
             Vertex::Col(j) => self
                 .scan(v, not)
                 .or_else(|| self.chain.then(|| self.neighbour(v, Vertex::Prefix(j), not))?),
-            Vertex::Prefix(j) => [
-                Vertex::Col(j),
-                Vertex::Prefix(j.wrapping_sub(1)),
-                Vertex::Prefix(j + 1),
-            ]
-            .into_iter()
-            .find_map(|w| self.neighbour(v, w, not)),
+            Vertex::Prefix(j) => {
+                self.retire_around(j);
+                [
+                    Some(Vertex::Col(j)),
+                    self.before(j).map(Vertex::Prefix),
+                    self.after(j).map(Vertex::Prefix),
+                ]
+                .into_iter()
+                .flatten()
+                .find_map(|w| self.neighbour(v, w, not))
+            }
         }
     }
 
@@ -394,7 +462,18 @@ impl<T: Real> Walk<'_, T> {
             }
             let last = self.last;
             let before = self.prev(last).filter(|&b| b != last);
-            match (self.next(last, before), before) {
+            let next = self.next(last, before);
+            if let (Some(Vertex::Prefix(_)), Vertex::Prefix(m), Some(Vertex::Prefix(_))) =
+                (next, last, before)
+            {
+                // A prefix vertex whose count a move made whole only passes the chain on: it
+                // leaves the walk and is retired, so that no walk steps on it again.
+                if !fractional(self.frac(Edge::Count(m))) {
+                    self.truncate_to(before.unwrap_or(last));
+                    self.retire(m);
+                }
+            }
+            match (next, before) {
                 (Some(w), _) if self.prev(w).is_some() => self.shift(w, true, rng),
                 (Some(w), _) => self.push(w),
                 // A single vertex without fractional edges.
@@ -434,7 +513,7 @@ impl<T: Real> Walk<'_, T> {
                 set(self.scratch.running, k, whole);
             }
             Some((Edge::Count(j), _)) if j + 1 < self.p => {
-                let before = self.running(j.wrapping_sub(1));
+                let before = self.running_before(j);
                 set(self.scratch.running, j, before);
             }
             _ => {}
@@ -534,6 +613,7 @@ pub(crate) fn round<T: Real, R: Rng + ?Sized>(
         if chain {
             // The entries the first pass set aside (negated) come back.
             walk.x.iter_mut().for_each(|v| *v = v.abs());
+            breakpoints(walk.scratch.running);
         }
         walk.round(rng);
     }
@@ -549,6 +629,55 @@ fn running_counts<T: Real>(x: &[T], p: usize, running: &mut [T]) {
         let whole = j + 1 == p;
         *r = if whole { T::ZERO } else { snapped(T::from_f64(total - libm::floor(total))) };
     }
+}
+
+/// The fractional part of a count `S_j - S_{j-1}` from those of the running counts.
+fn count<T: Real>(s: T, before: T) -> T {
+    match (fractional(s), fractional(before)) {
+        (false, false) => T::ZERO,
+        (true, false) => s,
+        (false, true) => T::ONE - before,
+        (true, true) if s >= before => s - before,
+        (true, true) => T::ONE + s - before,
+    }
+}
+
+/// Turns the running counts `running` (P) of [`running_counts`] into the second pass's chain
+/// ([`Walk::after`]): columns whose count `S_j - S_{j-1}` is whole are retired.
+fn breakpoints<T: Real>(running: &mut [T]) {
+    let p = running.len();
+    let mut before = T::ZERO; // S_{j-1}
+    let mut run = None; // the first retired column of the current run
+    for j in 0..=p {
+        let whole = j < p && {
+            let s = at(running, j);
+            let c = count(s, before);
+            before = s;
+            !fractional(c)
+        };
+        if whole {
+            set(running, j, -T::ONE);
+            run = run.or(Some(j));
+        } else if let Some(first) = run.take() {
+            // The run first..j ends; its breakpoints are first - 1 and j (if they exist).
+            let last = j - 1;
+            if first < last {
+                set(running, first, run_slot((j < p).then_some(j)));
+                set(running, last, run_slot(first.checked_sub(1)));
+            }
+        }
+    }
+}
+
+/// The slot of `running` at an end of a run of retired columns that holds the breakpoint
+/// `end` on its other side (`None`: the chain's end), `-3 - index` (or `-2`).
+fn run_slot<T: Real>(end: Option<usize>) -> T {
+    -T::from_usize(end.map_or(2, |k| k + 3))
+}
+
+/// The breakpoint held by an end of a run ([`run_slot`]).
+fn run_end<T: Real>(slot: T) -> Option<usize> {
+    (-slot).to_index().checked_sub(3)
 }
 
 /// Puts the proposals (p, d) in k-d tree order and the columns of the plan `x` (n, p) with
@@ -742,7 +871,8 @@ mod tests {
     #[test]
     fn every_row_gets_one_proposal_and_every_column_and_prefix_its_rounded_mass() {
         let mut rng = crate::DefaultRng::seed_from_u64(1);
-        for (n, p) in [(1, 1), (1, 5), (5, 1), (7, 13), (30, 30), (20, 100), (64, 9)] {
+        // The last two have long runs of columns retired from the chain.
+        for (n, p) in [(1, 1), (1, 5), (5, 1), (7, 13), (30, 30), (20, 100), (64, 9), (3, 400), (2, 1500)] {
             for seed in 0..20 {
                 let x = plan(n, p, seed);
                 let column = |x: &[f64], j: usize| (0..n).map(|i| x[i * p + j]).sum::<f64>();
