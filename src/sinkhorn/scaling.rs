@@ -463,13 +463,11 @@ fn sweep_rows<T: Real, const FUSED: bool>(
     let bounds = &steps.bounds;
     let mut clamped = false;
     col.fill(T::ZERO);
-    let p = beta.len();
-    let quads = rows(matrix, 4 * p);
-    let (alpha_quads, log_a_quads) = (alpha.chunks_exact_mut(4), log_a.chunks_exact(4));
-    let done = 4 * quads.len().min(alpha_quads.len()).min(log_a_quads.len());
-    for ((quad, alpha4), la4) in quads.zip(alpha_quads).zip(log_a_quads) {
-        let mut four = rows(quad, p);
-        let x: [&[T]; 4] = core::array::from_fn(|_| four.next().unwrap_or_default());
+    let mut all = rows(matrix, beta.len());
+    let mut done = 0;
+    for (alpha4, la4) in alpha.chunks_exact_mut(4).zip(log_a.chunks_exact(4)) {
+        let mut next = || all.next().unwrap_or_default();
+        let x = [next(), next(), next(), next()];
         let mut a = [T::ZERO; 4];
         for ((a_i, &la), row) in a.iter_mut().zip(la4).zip(x) {
             *a_i = row_scaling::<T, FUSED>(row, steps.mass(la), beta, bounds, &mut clamped);
@@ -479,9 +477,9 @@ fn sweep_rows<T: Real, const FUSED: bool>(
             .zip(a)
             .for_each(|(alpha_i, a_i)| *alpha_i = a_i);
         axpy4::<T, FUSED>(col, a, x);
+        done += 4;
     }
-    let tail = rows(matrix, p).skip(done);
-    for ((row, alpha_i), &la) in tail
+    for ((row, alpha_i), &la) in all
         .zip(alpha.iter_mut().skip(done))
         .zip(log_a.iter().skip(done))
     {
