@@ -128,18 +128,18 @@ impl<T: Real> Bounds<T> {
 /// What the half-steps need besides the buffers, computed once per solve (each costs an
 /// `exp`, which a small problem's iteration would feel): the bounds of the scalings, and every
 /// row's mass when the row marginal is uniform (the sampler's).
-struct Steps<T> {
+struct HalfSteps<T> {
     bounds: Bounds<T>,
     uniform_mass: Option<T>,
 }
 
-impl<T: Real> Steps<T> {
+impl<T: Real> HalfSteps<T> {
     fn new(log_a: &[T]) -> Self {
         let uniform_mass = match log_a.first() {
             Some(&first) if log_a.iter().all(|&la| la == first) => Some(first.exp()),
             _ => None,
         };
-        Steps {
+        HalfSteps {
             bounds: Bounds::new(),
             uniform_mass,
         }
@@ -180,7 +180,7 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
         beta,
         col,
     } = kernel;
-    let steps = Steps::new(marginals.log_a);
+    let half_steps = HalfSteps::new(marginals.log_a);
     let lambda = params.lambda();
     let Some(lambda) = lambda else {
         // Gibbs: v = log b, one row half-step; the column masses are free.
@@ -189,7 +189,7 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
             .for_each(|(v_j, &b)| *v_j = b.ln());
         form(costs, k, marginals, u, v, matrix, col, false);
         set_active(beta, marginals.b);
-        sweep(matrix, marginals.log_a, beta, alpha, col, &steps);
+        sweep(matrix, marginals.log_a, beta, alpha, col, &half_steps);
         let marginal_error = col
             .iter()
             .zip(marginals.b)
@@ -212,9 +212,9 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
     let (mut iterations, mut absorptions) = (0, 0);
     let (marginal_error, converged) = loop {
         iterations += 1;
-        let clamped_rows = sweep(matrix, marginals.log_a, beta, alpha, col, &steps);
+        let clamped_rows = sweep(matrix, marginals.log_a, beta, alpha, col, &half_steps);
         let (error, clamped_columns) = vectorised!(FUSED => column_step::<T, FUSED>(
-            col, marginals.b, v, lambda, beta, &steps.bounds
+            col, marginals.b, v, lambda, beta, &half_steps.bounds
         ));
         let clamped = clamped_rows || clamped_columns;
         let converged = !clamped && error <= params.tolerance;
@@ -412,7 +412,7 @@ fn sweep<T: Real>(
     beta: &[T],
     alpha: &mut [T],
     partials: &mut [T],
-    steps: &Steps<T>,
+    half_steps: &HalfSteps<T>,
 ) -> bool {
     let p = beta.len();
     let data = (
@@ -439,7 +439,7 @@ fn sweep<T: Real>(
         &|_, _, (m, log_a, alpha, part)| {
             let col = part.first();
             vectorised!(FUSED => sweep_rows::<T, FUSED>(
-                m.data, log_a.data, beta, alpha.data, col, steps
+                m.data, log_a.data, beta, alpha.data, col, half_steps
             ))
         },
         &|a, b| a || b,
@@ -458,9 +458,9 @@ fn sweep_rows<T: Real, const FUSED: bool>(
     beta: &[T],
     alpha: &mut [T],
     col: &mut [T],
-    steps: &Steps<T>,
+    half_steps: &HalfSteps<T>,
 ) -> bool {
-    let bounds = &steps.bounds;
+    let bounds = &half_steps.bounds;
     let mut clamped = false;
     col.fill(T::ZERO);
     let mut all = rows(matrix, beta.len());
@@ -470,7 +470,7 @@ fn sweep_rows<T: Real, const FUSED: bool>(
         let x = [next(), next(), next(), next()];
         let mut a = [T::ZERO; 4];
         for ((a_i, &la), row) in a.iter_mut().zip(la4).zip(x) {
-            *a_i = row_scaling::<T, FUSED>(row, steps.mass(la), beta, bounds, &mut clamped);
+            *a_i = row_scaling::<T, FUSED>(row, half_steps.mass(la), beta, bounds, &mut clamped);
         }
         alpha4
             .iter_mut()
@@ -483,7 +483,7 @@ fn sweep_rows<T: Real, const FUSED: bool>(
         .zip(alpha.iter_mut().skip(done))
         .zip(log_a.iter().skip(done))
     {
-        *alpha_i = row_scaling::<T, FUSED>(row, steps.mass(la), beta, bounds, &mut clamped);
+        *alpha_i = row_scaling::<T, FUSED>(row, half_steps.mass(la), beta, bounds, &mut clamped);
         axpy::<T, FUSED>(col, *alpha_i, row);
     }
     clamped
@@ -588,8 +588,8 @@ mod tests {
                     .collect();
                 let (mut alpha, mut col) = (std::vec![0.0; n], std::vec![0.0; p]);
                 let (mut want_alpha, mut want_col) = (std::vec![0.0; n], std::vec![0.0; p]);
-                let steps = Steps::new(&log_a);
-                sweep_rows::<f64, false>(&matrix, &log_a, &beta, &mut alpha, &mut col, &steps);
+                let half_steps = HalfSteps::new(&log_a);
+                sweep_rows::<f64, false>(&matrix, &log_a, &beta, &mut alpha, &mut col, &half_steps);
                 reference(&matrix, &log_a, &beta, &mut want_alpha, &mut want_col);
                 assert_eq!(alpha, want_alpha, "n = {n}");
                 assert_eq!(col, want_col, "n = {n}");
