@@ -119,11 +119,13 @@ fn log_proposal_density<T: Real>(
         means.len() / dim.max(1),
         data,
         &|_, _, (buffer, means, part)| {
+            let sums = part.first();
             let Some(buffer) = buffer.data.get_mut(..p) else {
-                return; // an empty block
+                sums.fill(T::ZERO); // an empty block adds nothing
+                return;
             };
             vectorised!(FUSED => shifted_sums::<T, FUSED>(
-                means.data, proposals, dim, inv_var, shift, buffer, part.first()
+                means.data, proposals, dim, inv_var, shift, buffer, sums
             ))
         },
         &|(), ()| (),
