@@ -17,7 +17,7 @@
 
 use super::{SinkhornParams, SinkhornStats};
 use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
-use crate::cost::half_sq_dists;
+use crate::cost::{half_sq_dist, half_sq_dists};
 use crate::vector::{axpy, axpy4, dot, larger, max, row, rows, rows_mut, vectorised};
 use crate::Real;
 
@@ -37,6 +37,10 @@ pub(crate) struct Kernel<'a, T> {
 pub(crate) trait CostRows<T> {
     /// Writes the exponents `base + v_j - k C_ij` of row `i` into `out` (p), `v` (p).
     fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]);
+    /// The exponent `base + v_j - k C_ij` of entry `(i, j)` of a matrix of `p` columns,
+    /// rounded exactly as [`CostRows::exponents`] rounds it.
+    fn exponent<const FUSED: bool>(&self, entry: (usize, usize, usize), base: T, v_j: T, k: T)
+        -> T;
 }
 
 impl<T: Real> CostRows<T> for &[T] {
@@ -46,6 +50,18 @@ impl<T: Real> CostRows<T> for &[T] {
         for ((x, &c), &v_j) in out.iter_mut().zip(costs).zip(v) {
             *x = (-k).mul_add::<FUSED>(c, base + v_j);
         }
+    }
+
+    #[inline(always)]
+    fn exponent<const FUSED: bool>(
+        &self,
+        (i, j, p): (usize, usize, usize),
+        base: T,
+        v_j: T,
+        k: T,
+    ) -> T {
+        let c = row(self, i, p).get(j).copied().unwrap_or(T::ZERO);
+        (-k).mul_add::<FUSED>(c, base + v_j)
     }
 }
 
@@ -70,6 +86,21 @@ impl<T: Real> CostRows<T> for Points<'_, T> {
         for (x, &v_j) in out.iter_mut().zip(v) {
             *x = factor.mul_add::<FUSED>(*x, base + v_j);
         }
+    }
+
+    #[inline(always)]
+    fn exponent<const FUSED: bool>(
+        &self,
+        (i, j, _): (usize, usize, usize),
+        base: T,
+        v_j: T,
+        k: T,
+    ) -> T {
+        let (x, y) = (
+            row(self.particles, i, self.dim),
+            row(self.proposals, j, self.dim),
+        );
+        (-k * self.inv_scale).mul_add::<FUSED>(half_sq_dist(x, y), base + v_j)
     }
 }
 
@@ -187,7 +218,7 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
         v.iter_mut()
             .zip(marginals.b)
             .for_each(|(v_j, &b)| *v_j = b.ln());
-        form(costs, k, marginals, u, v, matrix, col, false);
+        form(costs, k, marginals, u, v, matrix, (col, alpha), false);
         set_active(beta, marginals.b);
         sweep(matrix, marginals.log_a, beta, alpha, col, &half_steps);
         let marginal_error = col
@@ -207,7 +238,7 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
     };
     // Only the balanced coupling needs every column to carry mass.
     let balanced = lambda == T::ONE;
-    form(costs, k, marginals, u, v, matrix, col, balanced);
+    form(costs, k, marginals, u, v, matrix, (col, alpha), balanced);
     set_active(beta, marginals.b);
     let (mut iterations, mut absorptions) = (0, 0);
     let (marginal_error, converged) = loop {
@@ -223,8 +254,9 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
             // Also when done: the kernel must agree with the scalings handed on.
             fold_in_and_reset(u, alpha);
             fold_in_and_reset(v, beta);
-            form(costs, k, marginals, u, v, matrix, col, balanced);
+            form(costs, k, marginals, u, v, matrix, (col, alpha), balanced);
             set_active(beta, marginals.b);
+            set_active_rows(alpha, marginals.log_a, &half_steps);
             absorptions += 1;
         }
         if done {
@@ -245,6 +277,18 @@ pub(crate) fn solve<T: Real, C: CostRows<T> + Sync + ?Sized>(
 fn set_active<T: Real>(beta: &mut [T], b: &[T]) {
     for (beta_j, &b_j) in beta.iter_mut().zip(b) {
         *beta_j = if b_j > T::ZERO { T::ONE } else { T::ZERO };
+    }
+}
+
+/// `alpha_i = 1` where row `i` has mass, else 0: the row scalings [`fold_in_and_reset`] leaves,
+/// set again after [`form`] used them as scratch.
+fn set_active_rows<T: Real>(alpha: &mut [T], log_a: &[T], half_steps: &HalfSteps<T>) {
+    for (alpha_i, &la) in alpha.iter_mut().zip(log_a) {
+        *alpha_i = if half_steps.mass(la) > T::ZERO {
+            T::ONE
+        } else {
+            T::ZERO
+        };
     }
 }
 
@@ -270,11 +314,14 @@ fn fold_in_and_reset<T: Real>(potentials: &mut [T], scalings: &mut [T]) {
 /// with `shift_columns`, of every column) lies in `[1/tau, 1]`: every row then has mass to
 /// scale, and with `shift_columns` (balanced) every column too; the other couplings let a
 /// column carry no mass. Rows and columns of zero mass are zero; non-finite potentials start
-/// from 0. `colmax` (p) is scratch.
+/// from 0. `colmax` (p) and `shifts` (n) are scratch.
 ///
 /// One pass over the matrix: each row's exponents, its shift and its exponentials while it is
-/// in cache. Only if a column then falls short (rare after the first step) are the columns
-/// shifted and the pass repeated; raising a column cannot lower a row, so once is enough.
+/// in cache. The columns are checked on one entry each, in the row that [`owned`] gives it (for the
+/// sampler a proposal's own particle, its largest entry or close); only a column that entry
+/// leaves short has its largest exponent computed over all rows. Only if a column then falls
+/// short (rare after the first step) are the columns shifted and the pass repeated; raising a
+/// column cannot lower a row, so once is enough.
 #[allow(clippy::too_many_arguments)]
 fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
     costs: &C,
@@ -283,7 +330,7 @@ fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
     u: &mut [T],
     v: &mut [T],
     matrix: &mut [T],
-    colmax: &mut [T],
+    (colmax, shifts): (&mut [T], &mut [T]),
     shift_columns: bool,
 ) {
     let limit = -ln_tau::<T>();
@@ -298,19 +345,23 @@ fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
             *v_j = T::NEG_INFINITY;
         }
     }
-    let p = v.len();
+    let (n, p) = (marginals.log_a.len(), v.len());
     for _ in 0..2 {
         let data = (
             Rows {
                 data: &mut *matrix,
                 width: p,
             },
-            Rows {
-                data: &mut *u,
+            RowsRef {
+                data: &*u,
                 width: 1,
             },
             RowsRef {
                 data: marginals.log_a,
+                width: 1,
+            },
+            Rows {
+                data: &mut *shifts,
                 width: 1,
             },
             Partials {
@@ -320,24 +371,48 @@ fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
         );
         let v_ref = &*v;
         for_blocks(
-            marginals.log_a.len(),
+            n,
             data,
-            &|first, _, (m, u, log_a, part)| {
+            &|first, _, (m, u, log_a, shifts, part)| {
+                let rows = FormRows { first, n, k, limit };
                 let colmax = part.first();
-                vectorised!(FUSED => form_rows::<T, C, FUSED>(
-                    costs, first, k, log_a.data, u.data, v_ref, m.data, colmax, limit
+                vectorised!(FUSED => rows.form::<C, FUSED>(
+                    costs, log_a.data, u.data, v_ref, m.data, colmax, shifts.data
                 ))
             },
             &|(), ()| (),
         );
         max_partials(colmax, p);
         let mut shifted = false;
-        for ((&m, v_j), &b) in colmax.iter().zip(v.iter_mut()).zip(marginals.b) {
-            let target = column_target(b, p, limit);
-            if shift_columns && m.is_finite() && m < target + limit {
-                *v_j += target - m;
-                shifted = true;
+        if shift_columns {
+            let exponents = Exponents {
+                costs,
+                k,
+                log_a: marginals.log_a,
+                u,
+                shifts,
+            };
+            for (j, ((m, v_j), &b)) in colmax
+                .iter_mut()
+                .zip(v.iter_mut())
+                .zip(marginals.b)
+                .enumerate()
+            {
+                // `target <= 0`, so a column whose entry reaches `limit` is not short; nor is
+                // one of zero mass.
+                if *m >= limit || b <= T::ZERO {
+                    continue;
+                }
+                *m = vectorised!(FUSED => exponents.column_max::<FUSED>(j, p, *v_j));
+                let target = column_target(b, p, limit);
+                if m.is_finite() && *m < target + limit {
+                    *v_j += target - *m;
+                    shifted = true;
+                }
             }
+        }
+        for (u_i, &shift) in u.iter_mut().zip(shifts.iter()) {
+            *u_i -= shift;
         }
         if !shifted {
             break;
@@ -350,6 +425,43 @@ fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
     }
 }
 
+/// The columns of `p` that row `i` of `n` checks when the kernel is formed: the columns cut
+/// into `n` contiguous runs, `ceil(i p / n) .. ceil((i + 1) p / n)` to row `i`, so each proposal
+/// of a pool drawn `p / n` per particle goes to its own particle. Inlined, as everything the
+/// vector pass calls must be ([`vectorised`]).
+#[inline(always)]
+fn owned(i: usize, n: usize, p: usize) -> core::ops::Range<usize> {
+    let n = n.max(1);
+    (i * p).div_ceil(n)..((i + 1) * p).div_ceil(n)
+}
+
+/// The largest exponent of a column, recomputed entry by entry as the rows were formed: row
+/// `i`'s exponents from `base_i` (`u_i`, `-inf` for zero mass), less its shift `shifts_i`.
+struct Exponents<'a, T, C: ?Sized> {
+    costs: &'a C,
+    k: T,
+    log_a: &'a [T],
+    u: &'a [T],
+    shifts: &'a [T],
+}
+
+impl<T: Real, C: CostRows<T> + ?Sized> Exponents<'_, T, C> {
+    /// `max_i (e_ij - shift_i)` for column `j` of `p`, with potential `v_j`.
+    #[inline(always)]
+    fn column_max<const FUSED: bool>(&self, j: usize, p: usize, v_j: T) -> T {
+        let rows = self.log_a.iter().zip(self.u).zip(self.shifts).enumerate();
+        rows.fold(T::NEG_INFINITY, |max, (i, ((&la, &u_i), &shift))| {
+            let base = if la == T::NEG_INFINITY {
+                T::NEG_INFINITY
+            } else {
+                u_i
+            };
+            let e = self.costs.exponent::<FUSED>((i, j, p), base, v_j, self.k);
+            larger(max, e - shift)
+        })
+    }
+}
+
 /// The largest exponent a balanced column of mass `b` (of `p`) is given when it falls short:
 /// `ln(b p)`, its mass relative to a uniform column, within `[2 limit, 0]`. A light column
 /// keeps a light kernel column, so a small scaling folded into its potential stays folded in
@@ -359,46 +471,69 @@ fn column_target<T: Real>(b: T, p: usize, limit: T) -> T {
     (b * T::from_usize(p)).ln().max(limit + limit).min(T::ZERO)
 }
 
-/// The pass of [`form`] over one block of rows: for every row, the exponents `u_i + v_j - k C_ij`, the row shift
-/// (its largest exponent, when that leaves `[limit, 0]`, folded into `u_i`), the shifted
-/// exponents' column maxima into `colmax` (p), and their exponentials. Shapes: `log_a`, `u`
-/// (rows), `matrix` (rows, p).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn form_rows<T: Real, C: CostRows<T> + Sync + ?Sized, const FUSED: bool>(
-    costs: &C,
+/// A block of rows of [`form`]: its first row, of `n`, the cost factor `k`, and `limit`, the
+/// lowest row maximum that needs no shift.
+struct FormRows<T> {
     first: usize,
+    n: usize,
     k: T,
-    log_a: &[T],
-    u: &mut [T],
-    v: &[T],
-    matrix: &mut [T],
-    colmax: &mut [T],
     limit: T,
-) {
-    colmax.fill(T::NEG_INFINITY);
-    for (i, ((row, u_i), &la)) in rows_mut(matrix, v.len())
-        .zip(u.iter_mut())
-        .zip(log_a)
-        .enumerate()
-    {
-        let base = if la == T::NEG_INFINITY {
-            T::NEG_INFINITY
-        } else {
-            *u_i
-        };
-        costs.exponents::<FUSED>(first + i, base, v, k, row);
-        let max = max(row);
-        let shift = if max.is_finite() && (max > T::ZERO || max < limit) {
-            max
-        } else {
-            T::ZERO
-        };
-        *u_i -= shift;
-        for (x, m) in row.iter_mut().zip(colmax.iter_mut()) {
-            let e = *x - shift;
-            *m = larger(*m, e);
-            *x = e.exp_with::<FUSED>();
+}
+
+impl<T: Real> FormRows<T> {
+    /// For every row of the block: the exponents `u_i + v_j - k C_ij`, the row shift (its
+    /// largest exponent, when that leaves `[limit, 0]`) into `shifts`, the shifted exponents of
+    /// the columns the row owns ([`owned`]) into `colmax` (p, the rest `-inf`), and the shifted
+    /// exponents' exponentials into the row. Shapes: `log_a`, `u`, `shifts` (rows), `matrix`
+    /// (rows, p).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn form<C: CostRows<T> + Sync + ?Sized, const FUSED: bool>(
+        &self,
+        costs: &C,
+        log_a: &[T],
+        u: &[T],
+        v: &[T],
+        matrix: &mut [T],
+        colmax: &mut [T],
+        shifts: &mut [T],
+    ) {
+        let p = v.len();
+        colmax.fill(T::NEG_INFINITY);
+        let rows = rows_mut(matrix, p)
+            .zip(shifts.iter_mut())
+            .zip(u.iter().zip(log_a));
+        for (i, ((row, shift_i), (&u_i, &la))) in rows.enumerate() {
+            let base = if la == T::NEG_INFINITY {
+                T::NEG_INFINITY
+            } else {
+                u_i
+            };
+            costs.exponents::<FUSED>(self.first + i, base, v, self.k, row);
+            let max = max(row);
+            let shift = if max.is_finite() && (max > T::ZERO || max < self.limit) {
+                max
+            } else {
+                T::ZERO
+            };
+            *shift_i = shift;
+            let owned = owned(self.first + i, self.n, p);
+            let (from, to) = (row.get(owned.clone()), colmax.get_mut(owned));
+            if let (Some(from), Some(to)) = (from, to) {
+                for (m, &x) in to.iter_mut().zip(from) {
+                    *m = x - shift;
+                }
+            }
+            // A row in range is not shifted: `x - 0` is `x`, so its pass spares the subtraction.
+            if shift == T::ZERO {
+                for x in row.iter_mut() {
+                    *x = x.exp_with::<FUSED>();
+                }
+            } else {
+                for x in row.iter_mut() {
+                    *x = (*x - shift).exp_with::<FUSED>();
+                }
+            }
         }
     }
 }
@@ -552,6 +687,7 @@ fn column_step<T: Real, const FUSED: bool>(
 mod tests {
     extern crate std;
     use super::*;
+    use crate::real::sealed::Sealed;
     use crate::rng::{uniform, DefaultRng};
     use rand_core::SeedableRng;
 
@@ -595,5 +731,165 @@ mod tests {
                 assert_eq!(col, want_col, "n = {n}");
             }
         }
+    }
+
+    /// [`form`] checking every entry of every column: the rows shifted in place, then the
+    /// columns shifted from their largest exponents, the pass repeated once if one was.
+    fn reference_form<C: CostRows<f64> + ?Sized, const FUSED: bool>(
+        costs: &C,
+        k: f64,
+        (log_a, b): (&[f64], &[f64]),
+        u: &mut [f64],
+        v: &mut [f64],
+        matrix: &mut [f64],
+    ) {
+        let (limit, p) = (-ln_tau::<f64>(), v.len());
+        for x in u.iter_mut().chain(v.iter_mut()) {
+            if !x.is_finite() {
+                *x = 0.0;
+            }
+        }
+        for (v_j, &b) in v.iter_mut().zip(b) {
+            if b <= 0.0 {
+                *v_j = f64::NEG_INFINITY;
+            }
+        }
+        for _ in 0..2 {
+            let mut colmax = std::vec![f64::NEG_INFINITY; p];
+            for (i, (row, u_i)) in rows_mut(matrix, p).zip(u.iter_mut()).enumerate() {
+                let base = if log_a[i] == f64::NEG_INFINITY {
+                    f64::NEG_INFINITY
+                } else {
+                    *u_i
+                };
+                costs.exponents::<FUSED>(i, base, v, k, row);
+                let max = max(row);
+                let shift = if max.is_finite() && (max > 0.0 || max < limit) {
+                    max
+                } else {
+                    0.0
+                };
+                *u_i -= shift;
+                for (x, m) in row.iter_mut().zip(colmax.iter_mut()) {
+                    *m = larger(*m, *x - shift);
+                    *x = (*x - shift).exp_with::<FUSED>();
+                }
+            }
+            let mut shifted = false;
+            for ((&m, v_j), &b) in colmax.iter().zip(v.iter_mut()).zip(b) {
+                let target = column_target(b, p, limit);
+                if m.is_finite() && m < target + limit {
+                    *v_j += target - m;
+                    shifted = true;
+                }
+            }
+            if !shifted {
+                break;
+            }
+        }
+        for (v_j, &b) in v.iter_mut().zip(b) {
+            if b <= 0.0 {
+                *v_j = 0.0;
+            }
+        }
+    }
+
+    /// Checking each column on the entry of the row that owns it, and every entry only of a
+    /// column that entry leaves short, forms the same kernel and potentials, bit for bit, as
+    /// checking every entry: from cold and warm potentials, with costs and epsilons that leave
+    /// many columns short, zero-mass rows and columns, and the sampler's cost from points.
+    #[test]
+    fn owned_entry_column_check_forms_as_checking_every_entry() {
+        let mut rng = DefaultRng::seed_from_u64(5);
+        let mut draw = |len: usize, scale: f64| {
+            (0..len)
+                .map(|_| scale * (2.0 * uniform::<f64, _>(&mut rng) - 1.0))
+                .collect::<std::vec::Vec<_>>()
+        };
+        let mut cases = 0;
+        for (n, p) in [(1, 1), (3, 5), (7, 13), (10, 40), (13, 7), (4, 4)] {
+            for k in [0.5, 30.0, 3e3, 3e5] {
+                for warm in [false, true] {
+                    let costs: std::vec::Vec<f64> =
+                        draw(n * p, 1.0).iter().map(|c| c.abs()).collect();
+                    let (particles, proposals) = (draw(2 * n, 3.0), draw(2 * p, 3.0));
+                    let points = Points {
+                        particles: &particles,
+                        proposals: &proposals,
+                        dim: 2,
+                        inv_scale: 0.7,
+                    };
+                    let log_a: std::vec::Vec<f64> = (0..n)
+                        .map(|i| {
+                            if i == 2 {
+                                f64::NEG_INFINITY
+                            } else {
+                                -(n as f64).ln()
+                            }
+                        })
+                        .collect();
+                    let b: std::vec::Vec<f64> = (0..p)
+                        .map(|j| if j % 5 == 3 { 0.0 } else { 1.0 / p as f64 })
+                        .collect();
+                    let (u0, v0) = if warm {
+                        (draw(n, 400.0), draw(p, 400.0))
+                    } else {
+                        (std::vec![0.0; n], std::vec![0.0; p])
+                    };
+                    for use_points in [false, true] {
+                        let run = |reference: bool| {
+                            let (mut u, mut v) = (u0.clone(), v0.clone());
+                            let mut matrix = std::vec![0.0; n * p];
+                            let (mut colmax, mut shifts) =
+                                (std::vec![0.0; p * crate::blocks::BLOCKS], std::vec![0.0; n]);
+                            let marginals = Marginals {
+                                log_a: &log_a,
+                                b: &b,
+                            };
+                            let costs_ref: &[f64] = &costs;
+                            match (reference, use_points) {
+                                (false, false) => form(
+                                    &costs_ref,
+                                    k,
+                                    &marginals,
+                                    &mut u,
+                                    &mut v,
+                                    &mut matrix,
+                                    (&mut colmax, &mut shifts),
+                                    true,
+                                ),
+                                (false, true) => form(
+                                    &points,
+                                    k,
+                                    &marginals,
+                                    &mut u,
+                                    &mut v,
+                                    &mut matrix,
+                                    (&mut colmax, &mut shifts),
+                                    true,
+                                ),
+                                (true, false) => {
+                                    vectorised!(FUSED => reference_form::<_, FUSED>(&costs_ref, k, (&log_a, &b), &mut u, &mut v, &mut matrix))
+                                }
+                                (true, true) => {
+                                    vectorised!(FUSED => reference_form::<_, FUSED>(&points, k, (&log_a, &b), &mut u, &mut v, &mut matrix))
+                                }
+                            }
+                            (u, v, matrix)
+                        };
+                        let (got, want) = (run(false), run(true));
+                        let bits =
+                            |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
+                        let case =
+                            std::format!("n {n} p {p} k {k} warm {warm} points {use_points}");
+                        assert_eq!(bits(&got.0), bits(&want.0), "u, {case}");
+                        assert_eq!(bits(&got.1), bits(&want.1), "v, {case}");
+                        assert_eq!(bits(&got.2), bits(&want.2), "kernel, {case}");
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 96);
     }
 }
