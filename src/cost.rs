@@ -48,33 +48,51 @@ pub fn cost_scale<T: Real>(
 /// the loop over `j` is compiled for `d` up to 4 with the dimension known, so it vectorises.
 #[inline(always)]
 pub fn half_sq_dists<T: Real>(x: &[T], points: &[T], out: &mut [T]) {
+    half_sq_dists_with(x, points, out.iter_mut(), |o, h| *o = h);
+}
+
+/// [`half_sq_dists`] handed to `sink` with the matching item of `out`, one call per point
+/// (as many as `out` has items), so that a caller's use of each distance fuses into the loop.
+#[inline(always)]
+pub fn half_sq_dists_with<T: Real, O>(
+    x: &[T],
+    points: &[T],
+    out: impl Iterator<Item = O>,
+    sink: impl FnMut(O, T),
+) {
     match x.len() {
-        1 => fixed::<T, 1>(x, points, out),
-        2 => fixed::<T, 2>(x, points, out),
-        3 => fixed::<T, 3>(x, points, out),
-        4 => fixed::<T, 4>(x, points, out),
+        1 => fixed::<T, 1, O>(x, points, out, sink),
+        2 => fixed::<T, 2, O>(x, points, out, sink),
+        3 => fixed::<T, 3, O>(x, points, out, sink),
+        4 => fixed::<T, 4, O>(x, points, out, sink),
         d => {
-            for (o, y) in out.iter_mut().zip(rows(points, d)) {
-                *o = half_sq_dist(x, y);
+            let mut sink = sink;
+            for (o, y) in out.zip(rows(points, d)) {
+                sink(o, half_sq_dist(x, y));
             }
         }
     }
 }
 
-/// [`half_sq_dists`] in dimension `D`.
+/// [`half_sq_dists_with`] in dimension `D`.
 #[inline(always)]
-fn fixed<T: Real, const D: usize>(x: &[T], points: &[T], out: &mut [T]) {
+fn fixed<T: Real, const D: usize, O>(
+    x: &[T],
+    points: &[T],
+    out: impl Iterator<Item = O>,
+    mut sink: impl FnMut(O, T),
+) {
     let mut centre = [T::ZERO; D];
     centre.iter_mut().zip(x).for_each(|(c, &v)| *c = v);
     let half = T::from_f64(0.5);
-    for (o, y) in out.iter_mut().zip(points.chunks_exact(D)) {
+    for (o, y) in out.zip(points.chunks_exact(D)) {
         if let Some(y) = y.first_chunk::<D>() {
             let mut sq = T::ZERO;
             for k in 0..D {
                 let diff = centre[k] - y[k];
                 sq += diff * diff;
             }
-            *o = half * sq;
+            sink(o, half * sq);
         }
     }
 }

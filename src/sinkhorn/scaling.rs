@@ -17,7 +17,7 @@
 
 use super::{SinkhornParams, SinkhornStats};
 use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
-use crate::cost::{half_sq_dist, half_sq_dists};
+use crate::cost::{half_sq_dists, half_sq_dists_with};
 use crate::vector::{axpy, axpy4, dot, larger, max, row, rows, rows_mut, vectorised};
 use crate::Real;
 
@@ -35,33 +35,37 @@ pub(crate) struct Kernel<'a, T> {
 
 /// Where the solver reads the cost `C` (n, p): a stored matrix or two point sets.
 pub(crate) trait CostRows<T> {
+    /// Hands the exponents `base + v_j - k C_ij` of row `i`, `row_terms = (base, v, k)`, to
+    /// `sink`, one per column `j` of `v` (p), each with the matching item of `out`: one loop, into which the caller's use of
+    /// each exponent fuses.
+    fn for_exponents<O, const FUSED: bool>(
+        &self,
+        i: usize,
+        row_terms: (T, &[T], T),
+        out: impl Iterator<Item = O>,
+        sink: impl FnMut(O, T),
+    );
+
     /// Writes the exponents `base + v_j - k C_ij` of row `i` into `out` (p), `v` (p).
-    fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]);
-    /// The exponent `base + v_j - k C_ij` of entry `(i, j)` of a matrix of `p` columns,
-    /// rounded exactly as [`CostRows::exponents`] rounds it.
-    fn exponent<const FUSED: bool>(&self, entry: (usize, usize, usize), base: T, v_j: T, k: T)
-        -> T;
+    #[inline(always)]
+    fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
+        self.for_exponents::<_, FUSED>(i, (base, v, k), out.iter_mut(), |x, e| *x = e);
+    }
 }
 
 impl<T: Real> CostRows<T> for &[T] {
     #[inline(always)]
-    fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
-        let costs = row(self, i, out.len());
-        for ((x, &c), &v_j) in out.iter_mut().zip(costs).zip(v) {
-            *x = (-k).mul_add::<FUSED>(c, base + v_j);
-        }
-    }
-
-    #[inline(always)]
-    fn exponent<const FUSED: bool>(
+    fn for_exponents<O, const FUSED: bool>(
         &self,
-        (i, j, p): (usize, usize, usize),
-        base: T,
-        v_j: T,
-        k: T,
-    ) -> T {
-        let c = row(self, i, p).get(j).copied().unwrap_or(T::ZERO);
-        (-k).mul_add::<FUSED>(c, base + v_j)
+        i: usize,
+        (base, v, k): (T, &[T], T),
+        out: impl Iterator<Item = O>,
+        mut sink: impl FnMut(O, T),
+    ) {
+        let costs = row(self, i, v.len());
+        for ((o, &c), &v_j) in out.zip(costs).zip(v) {
+            sink(o, (-k).mul_add::<FUSED>(c, base + v_j));
+        }
     }
 }
 
@@ -80,27 +84,18 @@ pub(crate) struct Points<'a, T> {
 
 impl<T: Real> CostRows<T> for Points<'_, T> {
     #[inline(always)]
-    fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
-        half_sq_dists(row(self.particles, i, self.dim), self.proposals, out);
-        let factor = -k * self.inv_scale;
-        for (x, &v_j) in out.iter_mut().zip(v) {
-            *x = factor.mul_add::<FUSED>(*x, base + v_j);
-        }
-    }
-
-    #[inline(always)]
-    fn exponent<const FUSED: bool>(
+    fn for_exponents<O, const FUSED: bool>(
         &self,
-        (i, j, _): (usize, usize, usize),
-        base: T,
-        v_j: T,
-        k: T,
-    ) -> T {
-        let (x, y) = (
-            row(self.particles, i, self.dim),
-            row(self.proposals, j, self.dim),
-        );
-        (-k * self.inv_scale).mul_add::<FUSED>(half_sq_dist(x, y), base + v_j)
+        i: usize,
+        (base, v, k): (T, &[T], T),
+        out: impl Iterator<Item = O>,
+        mut sink: impl FnMut(O, T),
+    ) {
+        let factor = -k * self.inv_scale;
+        let x = row(self.particles, i, self.dim);
+        half_sq_dists_with(x, self.proposals, out.zip(v), |(o, &v_j), h| {
+            sink(o, factor.mul_add::<FUSED>(h, base + v_j));
+        });
     }
 }
 
@@ -317,11 +312,11 @@ fn fold_in_and_reset<T: Real>(potentials: &mut [T], scalings: &mut [T]) {
 /// from 0. `colmax` (p) and `shifts` (n) are scratch.
 ///
 /// One pass over the matrix: each row's exponents, its shift and its exponentials while it is
-/// in cache. The columns are checked on one entry each, in the row that [`owned`] gives it (for the
-/// sampler a proposal's own particle, its largest entry or close); only a column that entry
-/// leaves short has its largest exponent computed over all rows. Only if a column then falls
-/// short (rare after the first step) are the columns shifted and the pass repeated; raising a
-/// column cannot lower a row, so once is enough.
+/// in cache. The columns are checked on one entry each, in the row that [`owned`] gives it (for
+/// the sampler a proposal's own particle, its largest entry or close); only if that leaves a
+/// column possibly short are all columns' largest exponents taken ([`shift_short_columns`]).
+/// Only if a column then falls short (rare after the first step) are the columns shifted and
+/// the pass repeated; raising a column cannot lower a row, so once is enough.
 #[allow(clippy::too_many_arguments)]
 fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
     costs: &C,
@@ -383,34 +378,8 @@ fn form<T: Real, C: CostRows<T> + Sync + ?Sized>(
             &|(), ()| (),
         );
         max_partials(colmax, p);
-        let mut shifted = false;
-        if shift_columns {
-            let exponents = Exponents {
-                costs,
-                k,
-                log_a: marginals.log_a,
-                u,
-                shifts,
-            };
-            for (j, ((m, v_j), &b)) in colmax
-                .iter_mut()
-                .zip(v.iter_mut())
-                .zip(marginals.b)
-                .enumerate()
-            {
-                // `target <= 0`, so a column whose entry reaches `limit` is not short; nor is
-                // one of zero mass.
-                if *m >= limit || b <= T::ZERO {
-                    continue;
-                }
-                *m = vectorised!(FUSED => exponents.column_max::<FUSED>(j, p, *v_j));
-                let target = column_target(b, p, limit);
-                if m.is_finite() && *m < target + limit {
-                    *v_j += target - *m;
-                    shifted = true;
-                }
-            }
-        }
+        let shifted = shift_columns
+            && shift_short_columns((costs, k), marginals, (&*u, &*shifts), v, colmax, limit);
         for (u_i, &shift) in u.iter_mut().zip(shifts.iter()) {
             *u_i -= shift;
         }
@@ -435,30 +404,67 @@ fn owned(i: usize, n: usize, p: usize) -> core::ops::Range<usize> {
     (i * p).div_ceil(n)..((i + 1) * p).div_ceil(n)
 }
 
-/// The largest exponent of a column, recomputed entry by entry as the rows were formed: row
-/// `i`'s exponents from `base_i` (`u_i`, `-inf` for zero mass), less its shift `shifts_i`.
-struct Exponents<'a, T, C: ?Sized> {
-    costs: &'a C,
-    k: T,
-    log_a: &'a [T],
-    u: &'a [T],
-    shifts: &'a [T],
+/// Raises the potential `v_j` of every balanced column `j` that falls short (its largest
+/// exponent below `target + limit`, [`column_target`]) by what it lacks, and returns whether
+/// one was. `colmax` (p) holds each column's exponent in the row that owns it, a lower bound of
+/// its largest; only if that leaves a column of mass possibly short are the largest exponents
+/// of all columns taken, in a pass over the rows without `exp` ([`column_maxima`]). The rows
+/// were formed from the potentials `u` less `shifts` (n).
+fn shift_short_columns<T: Real, C: CostRows<T> + ?Sized>(
+    (costs, k): (&C, T),
+    marginals: &Marginals<'_, T>,
+    (u, shifts): (&[T], &[T]),
+    v: &mut [T],
+    colmax: &mut [T],
+    limit: T,
+) -> bool {
+    // `target <= 0`, so a column whose entry reaches `limit` is not short; nor is one of zero
+    // mass.
+    let maybe_short = |m: T, b: T| m < limit && b > T::ZERO;
+    if !colmax
+        .iter()
+        .zip(marginals.b)
+        .any(|(&m, &b)| maybe_short(m, b))
+    {
+        return false;
+    }
+    let rows = (marginals.log_a, u, shifts);
+    vectorised!(FUSED => column_maxima::<T, C, FUSED>(costs, k, rows, v, colmax));
+    let p = v.len();
+    let mut shifted = false;
+    for ((&m, v_j), &b) in colmax.iter().zip(v.iter_mut()).zip(marginals.b) {
+        if !maybe_short(m, b) {
+            continue;
+        }
+        let target = column_target(b, p, limit);
+        if m.is_finite() && m < target + limit {
+            *v_j += target - m;
+            shifted = true;
+        }
+    }
+    shifted
 }
 
-impl<T: Real, C: CostRows<T> + ?Sized> Exponents<'_, T, C> {
-    /// `max_i (e_ij - shift_i)` for column `j` of `p`, with potential `v_j`.
-    #[inline(always)]
-    fn column_max<const FUSED: bool>(&self, j: usize, p: usize, v_j: T) -> T {
-        let rows = self.log_a.iter().zip(self.u).zip(self.shifts).enumerate();
-        rows.fold(T::NEG_INFINITY, |max, (i, ((&la, &u_i), &shift))| {
-            let base = if la == T::NEG_INFINITY {
-                T::NEG_INFINITY
-            } else {
-                u_i
-            };
-            let e = self.costs.exponent::<FUSED>((i, j, p), base, v_j, self.k);
-            larger(max, e - shift)
-        })
+/// `colmax_j = max(colmax_j, max_i (e_ij - shift_i))` over the exponents `e_ij` of the rows as
+/// they were formed: from `u_i` (`-inf` for a row of zero mass) less `shifts_i`. Shapes:
+/// `log_a`, `u`, `shifts` (n), `v`, `colmax` (p).
+#[inline(always)]
+fn column_maxima<T: Real, C: CostRows<T> + ?Sized, const FUSED: bool>(
+    costs: &C,
+    k: T,
+    (log_a, u, shifts): (&[T], &[T], &[T]),
+    v: &[T],
+    colmax: &mut [T],
+) {
+    for (i, ((&la, &u_i), &shift)) in log_a.iter().zip(u).zip(shifts).enumerate() {
+        let base = if la == T::NEG_INFINITY {
+            T::NEG_INFINITY
+        } else {
+            u_i
+        };
+        costs.for_exponents::<_, FUSED>(i, (base, v, k), colmax.iter_mut(), |m, e| {
+            *m = larger(*m, e - shift);
+        });
     }
 }
 
@@ -794,9 +800,9 @@ mod tests {
         }
     }
 
-    /// Checking each column on the entry of the row that owns it, and every entry only of a
-    /// column that entry leaves short, forms the same kernel and potentials, bit for bit, as
-    /// checking every entry: from cold and warm potentials, with costs and epsilons that leave
+    /// Checking each column on the entry of the row that owns it, and every entry only when
+    /// that leaves a column possibly short, forms the same kernel and potentials, bit for bit,
+    /// as checking every entry in the pass that forms the rows: from cold and warm potentials, with costs and epsilons that leave
     /// many columns short, zero-mass rows and columns, and the sampler's cost from points.
     #[test]
     fn owned_entry_column_check_forms_as_checking_every_entry() {
