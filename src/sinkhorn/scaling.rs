@@ -407,8 +407,8 @@ fn owned(i: usize, n: usize, p: usize) -> core::ops::Range<usize> {
 /// Raises the potential `v_j` of every balanced column `j` that falls short (its largest
 /// exponent below `target + limit`, [`column_target`]) by what it lacks, and returns whether
 /// one was. `colmax` (p) holds each column's exponent in the row that owns it, a lower bound of
-/// its largest; only if that leaves a column of mass possibly short are the largest exponents
-/// of all columns taken, in a pass over the rows without `exp` ([`column_maxima`]). The rows
+/// its largest; only if that leaves a column possibly short are the largest exponents of all
+/// columns taken, in a pass over the rows without `exp` ([`column_maxima`]). The rows
 /// were formed from the potentials `u` less `shifts` (n).
 fn shift_short_columns<T: Real, C: CostRows<T> + ?Sized>(
     (costs, k): (&C, T),
@@ -418,26 +418,29 @@ fn shift_short_columns<T: Real, C: CostRows<T> + ?Sized>(
     colmax: &mut [T],
     limit: T,
 ) -> bool {
-    // `target <= 0`, so a column whose entry reaches `limit` is not short; nor is one of zero
-    // mass.
-    let maybe_short = |m: T, b: T| m < limit && b > T::ZERO;
+    let p = v.len();
+    // The target of a column of largest exponent `m` and mass `b` if it falls short. One of
+    // zero mass never does; `target <= 0`, so neither does one whose `m` reaches `limit`, a
+    // test that spares the target's `ln`.
+    let short = |m: T, b: T| {
+        if b <= T::ZERO || m >= limit {
+            return None;
+        }
+        let target = column_target(b, p, limit);
+        (m < target + limit).then_some(target)
+    };
     if !colmax
         .iter()
         .zip(marginals.b)
-        .any(|(&m, &b)| maybe_short(m, b))
+        .any(|(&m, &b)| short(m, b).is_some())
     {
         return false;
     }
     let rows = (marginals.log_a, u, shifts);
     vectorised!(FUSED => column_maxima::<T, C, FUSED>(costs, k, rows, v, colmax));
-    let p = v.len();
     let mut shifted = false;
     for ((&m, v_j), &b) in colmax.iter().zip(v.iter_mut()).zip(marginals.b) {
-        if !maybe_short(m, b) {
-            continue;
-        }
-        let target = column_target(b, p, limit);
-        if m.is_finite() && m < target + limit {
+        if let Some(target) = short(m, b).filter(|_| m.is_finite()) {
             *v_j += target - m;
             shifted = true;
         }
