@@ -17,7 +17,7 @@
 
 use super::{SinkhornParams, SinkhornStats};
 use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
-use crate::cost::{half_sq_dists, half_sq_dists_with};
+use crate::cost::{half_sq_dist, half_sq_dists, half_sq_dists_with};
 use crate::vector::{axpy, axpy4, dot, larger, max, row, rows, rows_mut, vectorised};
 use crate::Real;
 
@@ -51,6 +51,15 @@ pub(crate) trait CostRows<T> {
     fn exponents<const FUSED: bool>(&self, i: usize, base: T, v: &[T], k: T, out: &mut [T]) {
         self.for_exponents::<_, FUSED>(i, (base, v, k), out.iter_mut(), |x, e| *x = e);
     }
+
+    /// The exponent `base + v_j - k C_ij` of entry `entry = (i, j)` of `p` columns,
+    /// `entry_terms = (base, v_j, k)`, rounded as [`CostRows::for_exponents`] rounds it.
+    fn exponent<const FUSED: bool>(
+        &self,
+        entry: (usize, usize),
+        p: usize,
+        entry_terms: (T, T, T),
+    ) -> T;
 }
 
 impl<T: Real> CostRows<T> for &[T] {
@@ -66,6 +75,17 @@ impl<T: Real> CostRows<T> for &[T] {
         for ((o, &c), &v_j) in out.zip(costs).zip(v) {
             sink(o, (-k).mul_add::<FUSED>(c, base + v_j));
         }
+    }
+
+    #[inline(always)]
+    fn exponent<const FUSED: bool>(
+        &self,
+        (i, j): (usize, usize),
+        p: usize,
+        (base, v_j, k): (T, T, T),
+    ) -> T {
+        let c = row(self, i, p).get(j).copied().unwrap_or(T::ZERO);
+        (-k).mul_add::<FUSED>(c, base + v_j)
     }
 }
 
@@ -96,6 +116,20 @@ impl<T: Real> CostRows<T> for Points<'_, T> {
         half_sq_dists_with(x, self.proposals, out.zip(v), |(o, &v_j), h| {
             sink(o, factor.mul_add::<FUSED>(h, base + v_j));
         });
+    }
+
+    #[inline(always)]
+    fn exponent<const FUSED: bool>(
+        &self,
+        (i, j): (usize, usize),
+        _: usize,
+        (base, v_j, k): (T, T, T),
+    ) -> T {
+        let (x, y) = (
+            row(self.particles, i, self.dim),
+            row(self.proposals, j, self.dim),
+        );
+        (-k * self.inv_scale).mul_add::<FUSED>(half_sq_dist(x, y), base + v_j)
     }
 }
 
@@ -407,9 +441,10 @@ fn owned(i: usize, n: usize, p: usize) -> core::ops::Range<usize> {
 /// Raises the potential `v_j` of every balanced column `j` that falls short (its largest
 /// exponent below `target + limit`, [`column_target`]) by what it lacks, and returns whether
 /// one was. `colmax` (p) holds each column's exponent in the row that owns it, a lower bound of
-/// its largest; only if that leaves a column possibly short are the largest exponents of all
-/// columns taken, in a pass over the rows without `exp` ([`column_maxima`]). The rows
-/// were formed from the potentials `u` less `shifts` (n).
+/// its largest; only if that leaves a column possibly short are the largest exponents taken:
+/// of those columns entry by entry if they are few, else of all columns in a pass over the rows
+/// without `exp` ([`FEW_COLUMNS`]). The rows were formed from the potentials `u` less `shifts`
+/// (n).
 fn shift_short_columns<T: Real, C: CostRows<T> + ?Sized>(
     (costs, k): (&C, T),
     marginals: &Marginals<'_, T>,
@@ -429,15 +464,26 @@ fn shift_short_columns<T: Real, C: CostRows<T> + ?Sized>(
         let target = column_target(b, p, limit);
         (m < target + limit).then_some(target)
     };
-    if !colmax
+    let candidates = colmax
         .iter()
         .zip(marginals.b)
-        .any(|(&m, &b)| short(m, b).is_some())
-    {
+        .filter(|&(&m, &b)| short(m, b).is_some())
+        .count();
+    if candidates == 0 {
         return false;
     }
     let rows = (marginals.log_a, u, shifts);
-    vectorised!(FUSED => column_maxima::<T, C, FUSED>(costs, k, rows, v, colmax));
+    if candidates <= p / FEW_COLUMNS {
+        // A few columns: their entries one by one, scalar but nothing else.
+        for (j, (m, (&v_j, &b))) in colmax.iter_mut().zip(v.iter().zip(marginals.b)).enumerate() {
+            if short(*m, b).is_some() {
+                let column = (j, p, v_j);
+                *m = vectorised!(FUSED => column_max::<T, C, FUSED>(costs, k, rows, column, *m));
+            }
+        }
+    } else {
+        vectorised!(FUSED => column_maxima::<T, C, FUSED>(costs, k, rows, v, colmax));
+    }
     let mut shifted = false;
     for ((&m, v_j), &b) in colmax.iter().zip(v.iter_mut()).zip(marginals.b) {
         if let Some(target) = short(m, b).filter(|_| m.is_finite()) {
@@ -446,6 +492,36 @@ fn shift_short_columns<T: Real, C: CostRows<T> + ?Sized>(
         }
     }
     shifted
+}
+
+/// Up to one column in this many has its largest exponent taken entry by entry
+/// ([`column_max`]); more, and all columns' are taken in one vectorised pass over the rows
+/// ([`column_maxima`]). The entry-by-entry loop is scalar, about as many times slower per entry.
+const FEW_COLUMNS: usize = 8;
+
+/// `max(m, max_i (e_ij - shift_i))` for column `column = (j, p, v_j)` of `p`, from the
+/// exponents `e_ij` of the rows as they were formed: from `u_i` (`-inf` for a row of zero
+/// mass) less `shifts_i`. Shapes: `log_a`, `u`, `shifts` (n).
+#[inline(always)]
+fn column_max<T: Real, C: CostRows<T> + ?Sized, const FUSED: bool>(
+    costs: &C,
+    k: T,
+    (log_a, u, shifts): (&[T], &[T], &[T]),
+    (j, p, v_j): (usize, usize, T),
+    m: T,
+) -> T {
+    let rows = log_a.iter().zip(u).zip(shifts).enumerate();
+    rows.fold(m, |max, (i, ((&la, &u_i), &shift))| {
+        let base = if la == T::NEG_INFINITY {
+            T::NEG_INFINITY
+        } else {
+            u_i
+        };
+        larger(
+            max,
+            costs.exponent::<FUSED>((i, j), p, (base, v_j, k)) - shift,
+        )
+    })
 }
 
 /// `colmax_j = max(colmax_j, max_i (e_ij - shift_i))` over the exponents `e_ij` of the rows as
@@ -804,9 +880,11 @@ mod tests {
     }
 
     /// Checking each column on the entry of the row that owns it, and every entry only when
-    /// that leaves a column possibly short, forms the same kernel and potentials, bit for bit,
-    /// as checking every entry in the pass that forms the rows: from cold and warm potentials, with costs and epsilons that leave
-    /// many columns short, zero-mass rows and columns, and the sampler's cost from points.
+    /// that leaves a column possibly short (a few columns one by one, many in a pass), forms
+    /// the same kernel and potentials, bit for bit, as checking every entry in the pass that
+    /// forms the rows: from cold, warm and a few light columns' potentials, with costs and
+    /// epsilons that leave many columns short, zero-mass rows and columns, and the sampler's
+    /// cost from points.
     #[test]
     fn owned_entry_column_check_forms_as_checking_every_entry() {
         let mut rng = DefaultRng::seed_from_u64(5);
@@ -816,9 +894,9 @@ mod tests {
                 .collect::<std::vec::Vec<_>>()
         };
         let mut cases = 0;
-        for (n, p) in [(1, 1), (3, 5), (7, 13), (10, 40), (13, 7), (4, 4)] {
+        for (n, p) in [(1, 1), (3, 5), (7, 13), (10, 40), (13, 7), (4, 4), (6, 96)] {
             for k in [0.5, 30.0, 3e3, 3e5] {
-                for warm in [false, true] {
+                for start in ["cold", "warm", "light"] {
                     let costs: std::vec::Vec<f64> =
                         draw(n * p, 1.0).iter().map(|c| c.abs()).collect();
                     let (particles, proposals) = (draw(2 * n, 3.0), draw(2 * p, 3.0));
@@ -840,10 +918,14 @@ mod tests {
                     let b: std::vec::Vec<f64> = (0..p)
                         .map(|j| if j % 5 == 3 { 0.0 } else { 1.0 / p as f64 })
                         .collect();
-                    let (u0, v0) = if warm {
-                        (draw(n, 400.0), draw(p, 400.0))
-                    } else {
-                        (std::vec![0.0; n], std::vec![0.0; p])
+                    // Warm: random potentials; light: a few columns far below the others.
+                    let (u0, v0) = match start {
+                        "warm" => (draw(n, 400.0), draw(p, 400.0)),
+                        "light" => {
+                            let light = |j: usize| if j % 31 == 1 { -1e3 } else { 0.0 };
+                            (std::vec![0.0; n], (0..p).map(light).collect())
+                        }
+                        _ => (std::vec![0.0; n], std::vec![0.0; p]),
                     };
                     for use_points in [false, true] {
                         let run = |reference: bool| {
@@ -890,7 +972,7 @@ mod tests {
                         let bits =
                             |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
                         let case =
-                            std::format!("n {n} p {p} k {k} warm {warm} points {use_points}");
+                            std::format!("n {n} p {p} k {k} start {start} points {use_points}");
                         assert_eq!(bits(&got.0), bits(&want.0), "u, {case}");
                         assert_eq!(bits(&got.1), bits(&want.1), "v, {case}");
                         assert_eq!(bits(&got.2), bits(&want.2), "kernel, {case}");
@@ -899,6 +981,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 96);
+        assert_eq!(cases, 168);
     }
 }
