@@ -494,6 +494,17 @@ fn shift_short_columns<T: Real, C: CostRows<T> + ?Sized>(
     shifted
 }
 
+/// The base of row `i`'s exponents: its potential `u_i`, or `-inf` for a row of zero mass
+/// (`log a_i = -inf`), whose kernel row is then 0.
+#[inline(always)]
+fn row_base<T: Real>(log_a: T, u: T) -> T {
+    if log_a == T::NEG_INFINITY {
+        T::NEG_INFINITY
+    } else {
+        u
+    }
+}
+
 /// Up to one column in this many has its largest exponent taken entry by entry
 /// ([`column_max`]); more, and all columns' are taken in one vectorised pass over the rows
 /// ([`column_maxima`]). The entry-by-entry loop is scalar, about as many times slower per entry.
@@ -512,11 +523,7 @@ fn column_max<T: Real, C: CostRows<T> + ?Sized, const FUSED: bool>(
 ) -> T {
     let rows = log_a.iter().zip(u).zip(shifts).enumerate();
     rows.fold(m, |max, (i, ((&la, &u_i), &shift))| {
-        let base = if la == T::NEG_INFINITY {
-            T::NEG_INFINITY
-        } else {
-            u_i
-        };
+        let base = row_base(la, u_i);
         larger(
             max,
             costs.exponent::<FUSED>((i, j), p, (base, v_j, k)) - shift,
@@ -536,11 +543,7 @@ fn column_maxima<T: Real, C: CostRows<T> + ?Sized, const FUSED: bool>(
     colmax: &mut [T],
 ) {
     for (i, ((&la, &u_i), &shift)) in log_a.iter().zip(u).zip(shifts).enumerate() {
-        let base = if la == T::NEG_INFINITY {
-            T::NEG_INFINITY
-        } else {
-            u_i
-        };
+        let base = row_base(la, u_i);
         costs.for_exponents::<_, FUSED>(i, (base, v, k), colmax.iter_mut(), |m, e| {
             *m = larger(*m, e - shift);
         });
@@ -589,11 +592,7 @@ impl<T: Real> FormRows<T> {
             .zip(shifts.iter_mut())
             .zip(u.iter().zip(log_a));
         for (i, ((row, shift_i), (&u_i, &la))) in rows.enumerate() {
-            let base = if la == T::NEG_INFINITY {
-                T::NEG_INFINITY
-            } else {
-                u_i
-            };
+            let base = row_base(la, u_i);
             costs.exponents::<FUSED>(self.first + i, base, v, self.k, row);
             let max = max(row);
             let shift = if max.is_finite() && (max > T::ZERO || max < self.limit) {
