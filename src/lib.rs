@@ -83,6 +83,10 @@ unstable_modules! {
     cost,
     /// The branch-free `exp` (unstable API).
     exp,
+    /// The branch-free `ln`, bit-identical to `libm`'s, for the host's vectorised loops
+    /// (unstable API; `std` only: a microcontroller uses `libm`'s).
+    #[cfg(feature = "std")]
+    ln,
     /// Vector primitives: reductions, multiply-add, log-sum-exp (unstable API).
     vector,
     /// Stage 7 (unstable API).

@@ -9,9 +9,10 @@ use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 /// these types only.
 ///
 /// `exp` is the crate's branch-free, vectorisable polynomial (within 5e-16 relative of `libm`
-/// in `f64`, 3e-7 in `f32`); `ln` and `sqrt` come from `libm`. The kernel only ever calls `exp`
-/// on non-positive arguments (max-shifted log-sum-exp), so an approximate `exp` can never
-/// overflow it.
+/// in `f64`, 3e-7 in `f32`); `ln` is `libm`'s, computed on a host (`std`) by a branch-free
+/// copy that gives the same bits and vectorises; `sqrt` is correctly rounded. The kernel only
+/// ever calls `exp` on non-positive arguments (max-shifted log-sum-exp), so an approximate
+/// `exp` can never overflow it.
 pub trait Real:
     sealed::Sealed
     + Copy
@@ -123,7 +124,7 @@ pub(crate) fn is_nan_or_pos_inf<T: Real>(x: T) -> bool {
 
 /// Implements [`Real`] and its sealed half for a primitive float type from the given functions.
 macro_rules! primitive_real {
-    ($t:ty, $bits:expr, $ln_min:expr, $exp:ident, $ln:path, $sqrt:path, $turns:path, $abs:path) => {
+    ($t:ty, $bits:expr, $ln_min:expr, $exp:ident, ($ln:path, $libm_ln:path), $sqrt:path, $turns:path, $abs:path) => {
         impl sealed::Sealed for $t {
             const UNIFORM_BITS: u32 = $bits;
             const LN_MIN_POSITIVE: f64 = $ln_min;
@@ -181,10 +182,20 @@ macro_rules! primitive_real {
             }
             #[inline(always)]
             fn ln(self) -> Self {
-                $ln(self)
+                // Bit-identical: the branch-free one vectorises on a host; on a microcontroller,
+                // with no vector unit, `libm`'s branches are cheaper and its code is shared.
+                #[cfg(feature = "std")]
+                return $ln(self);
+                #[cfg(not(feature = "std"))]
+                $libm_ln(self)
             }
             #[inline(always)]
             fn sqrt(self) -> Self {
+                // Both are correctly rounded; the standard library's is an instruction the
+                // compiler can vectorise, `libm`'s an opaque one.
+                #[cfg(feature = "std")]
+                return <$t>::sqrt(self);
+                #[cfg(not(feature = "std"))]
                 $sqrt(self)
             }
             #[inline(always)]
@@ -208,7 +219,7 @@ primitive_real!(
     52,
     -708.396_418_532_264_1,
     f64_exp,
-    libm::log,
+    (crate::ln::f64_ln::ln, libm::log),
     libm::sqrt,
     turns::f64_sin_cos,
     libm::fabs
@@ -219,7 +230,7 @@ primitive_real!(
     23,
     -87.336_544_750_553_1,
     f32_exp,
-    libm::logf,
+    (crate::ln::f32_ln::ln, libm::logf),
     libm::sqrtf,
     turns::f32_sin_cos,
     libm::fabsf
@@ -241,7 +252,7 @@ mod turns {
     pub(super) fn f32_sin_cos(t: f32) -> (f32, f32) {
         let scaled = 4.0 * t;
         // Exact: `t` is a multiple of 2^-24 below 1.
-        let quadrant = scaled as u32;
+        let quadrant = scaled as i32;
         let x = core::f32::consts::FRAC_PI_2 * (scaled - quadrant as f32);
         let x2 = x * x;
         // sin x = x (1 - x^2/(2*3) (1 - x^2/(4*5) (1 - ...))), cos likewise from 1; every
@@ -252,12 +263,17 @@ mod turns {
             step(step(step(step(step(1.0, 11.0), 9.0), 7.0), 5.0), 3.0),
             1.0,
         );
-        match quadrant & 3 {
-            0 => (sin, cos),
-            1 => (cos, -sin),
-            2 => (-sin, -cos),
-            _ => (-cos, sin),
-        }
+        // Quadrants 0 to 3 give (sin, cos), (cos, -sin), (-sin, -cos), (-cos, sin): selects,
+        // not branches, so that loops around this vectorise.
+        let odd = quadrant & 1 == 1;
+        let (first, second) = if odd { (cos, sin) } else { (sin, cos) };
+        let first = if quadrant >= 2 { -first } else { first };
+        let second = if quadrant == 1 || quadrant == 2 {
+            -second
+        } else {
+            second
+        };
+        (first, second)
     }
 
     #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Only the `rand_core::Rng` trait is used, so any generator works; [`DefaultRng`] (PCG32,
 //! 16 bytes of state) is the one the examples and the C ABI use.
 
+use crate::vector::vectorised;
 use crate::Real;
 use rand_core::Rng;
 
@@ -26,24 +27,45 @@ pub fn uniform<T: Real, R: Rng + ?Sized>(rng: &mut R) -> T {
 /// each pair, radius `sqrt(-2 ln u1)` and angle `2 pi u2`, with the sine and cosine in the
 /// scalar's own arithmetic (an `f32` build never uses `f64`). Exactly two uniforms per pair,
 /// with no rejection loop, so the work and the generator's advance are fixed by `out.len()`.
+/// The uniforms are drawn first, into `out` itself; the transform is then one pass over it
+/// with no call, which the compiler vectorises.
 pub fn fill_normal<T: Real, R: Rng + ?Sized>(rng: &mut R, out: &mut [T]) {
     let mut pairs = out.chunks_exact_mut(2);
     for pair in &mut pairs {
-        let (z0, z1) = normal_pair(rng);
-        pair[0] = z0;
-        pair[1] = z1;
+        pair[0] = uniform(rng);
+        pair[1] = uniform(rng);
     }
     if let [last] = pairs.into_remainder() {
-        *last = normal_pair(rng).0;
+        let (u1, u2) = (uniform(rng), uniform(rng));
+        *last = box_muller(u1, u2).0;
     }
+    // The radii first, a pass without calls; then the angles, whose `f64` sine and cosine
+    // are `libm`'s calls (the `f32` ones are polynomials, so that pass vectorises too).
+    vectorised!(_FUSED => {
+        for pair in out.chunks_exact_mut(2) {
+            pair[0] = radius(pair[0]);
+        }
+        for pair in out.chunks_exact_mut(2) {
+            (pair[0], pair[1]) = turn(pair[0], pair[1]);
+        }
+    });
 }
 
-/// One Box-Muller pair `r (cos 2 pi u2, sin 2 pi u2)`, `r = sqrt(-2 ln u1)`.
-#[inline]
-fn normal_pair<T: Real, R: Rng + ?Sized>(rng: &mut R) -> (T, T) {
-    let u1: T = uniform(rng);
-    let u2: T = uniform(rng);
-    let r = (T::from_f64(-2.0) * u1.ln()).sqrt();
+/// The Box-Muller pair `r (cos 2 pi u2, sin 2 pi u2)`, `r = sqrt(-2 ln u1)`, of two uniforms.
+#[inline(always)]
+fn box_muller<T: Real>(u1: T, u2: T) -> (T, T) {
+    turn(radius(u1), u2)
+}
+
+/// The Box-Muller radius `sqrt(-2 ln u1)`.
+#[inline(always)]
+fn radius<T: Real>(u1: T) -> T {
+    (T::from_f64(-2.0) * u1.ln()).sqrt()
+}
+
+/// `r (cos 2 pi u2, sin 2 pi u2)`.
+#[inline(always)]
+fn turn<T: Real>(r: T, u2: T) -> (T, T) {
     let (sin, cos) = u2.sin_cos_turns();
     (r * cos, r * sin)
 }
