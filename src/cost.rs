@@ -36,10 +36,15 @@ pub fn cost_scale<T: Real>(
     let total = particles.len() / dim.max(1) * pool;
     let stride = (total / MEDIAN_SAMPLES).max(1);
     let samples = scratch.get_mut(..total.div_ceil(stride)).unwrap_or_default();
-    for (t, c) in samples.iter_mut().enumerate() {
-        let flat = t * stride;
-        let (i, j) = (flat / pool, flat % pool);
+    // Flat index t * stride as (row i, column j), advanced without a division per sample.
+    let (rows_per_stride, columns_per_stride) = (stride / pool, stride % pool);
+    let (mut i, mut j) = (0, 0);
+    for c in samples.iter_mut() {
         *c = half_sq_dist(row(particles, i, dim), row(proposals, j, dim));
+        (i, j) = (i + rows_per_stride, j + columns_per_stride);
+        if j >= pool {
+            (i, j) = (i + 1, j - pool);
+        }
     }
     Ok(median(samples).max(T::from_f64(SCALE_FLOOR)))
 }
@@ -261,5 +266,28 @@ mod tests {
         }
         assert_eq!(median(&mut [0.0, f64::MAX]), 0.5 * f64::MAX);
         assert_eq!(median::<f32>(&mut []), 0.0);
+    }
+
+    /// The scale is the median of `C.flat[::s]`, also where the stride spans several rows
+    /// (`s > P`) or none (`s = 1`).
+    #[test]
+    fn cost_scale_is_the_median_of_the_strided_subsample() {
+        let mut rng = DefaultRng::seed_from_u64(3);
+        for (n, p, dim) in [(3, 5, 2), (100, 2500, 2), (7, 3001, 3), (5000, 2, 1), (4099, 3, 2)] {
+            let mut points = std::vec![0.0f64; (n + p) * dim];
+            crate::rng::fill_normal(&mut rng, &mut points);
+            let (x, y) = points.split_at(n * dim);
+            let stride = (n * p / MEDIAN_SAMPLES).max(1);
+            let subsample: Vec<f64> = (0..n * p)
+                .step_by(stride)
+                .map(|flat| {
+                    let (i, j) = (flat / p, flat % p);
+                    half_sq_dist(&x[i * dim..][..dim], &y[j * dim..][..dim])
+                })
+                .collect();
+            let mut scratch = std::vec![0.0; n * p];
+            let scale = cost_scale(x, y, dim, &mut scratch).unwrap();
+            assert_eq!(scale, sorted_median(&subsample), "{n} x {p}, d = {dim}");
+        }
     }
 }
