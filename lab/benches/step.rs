@@ -30,8 +30,9 @@ use std::hint::black_box;
 struct Grid;
 
 impl Grid {
-    /// `ln pi(x)` up to a constant and the responsibilities of the four components.
-    fn terms<T: Real>(x: &[T]) -> (T, [T; 4]) {
+    /// The largest of the four components' exponents `-|x - m_k|^2 / 2` and each one's
+    /// `exp(e_k - max)`.
+    fn shifted<T: Real>(x: &[T]) -> (T, [T; 4]) {
         let rest = x[2..].iter().fold(T::ZERO, |acc, &v| acc + v * v);
         let three = T::from_f64(3.0);
         let mut t = [T::ZERO; 4];
@@ -42,20 +43,29 @@ impl Grid {
             *t_k = T::from_f64(-0.5) * (d0 * d0 + d1 * d1 + rest);
         }
         let max = t.iter().fold(T::NEG_INFINITY, |m, &v| m.max(v));
-        let mut sum = T::ZERO;
-        for t_k in t.iter_mut() {
-            *t_k = (*t_k - max).exp();
-            sum += *t_k;
-        }
+        t.iter_mut().for_each(|t_k| *t_k = (*t_k - max).exp());
+        (max, t)
+    }
+
+    /// `ln pi(x)` up to a constant.
+    fn log_pi<T: Real>(x: &[T]) -> T {
+        let (max, t) = Self::shifted(x);
+        max + t.iter().fold(T::ZERO, |sum, &t_k| sum + t_k).ln()
+    }
+
+    /// The responsibilities of the four components.
+    fn responsibilities<T: Real>(x: &[T]) -> [T; 4] {
+        let (_, mut t) = Self::shifted(x);
+        let sum = t.iter().fold(T::ZERO, |sum, &t_k| sum + t_k);
         t.iter_mut().for_each(|t_k| *t_k = *t_k / sum);
-        (max + sum.ln(), t)
+        t
     }
 }
 
 impl<T: Real> Target<T> for Grid {
     fn log_density(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
         for (p, o) in x.chunks_exact(dim).zip(out.iter_mut()) {
-            *o = Self::terms(p).0;
+            *o = Self::log_pi(p);
         }
         Ok(())
     }
@@ -63,7 +73,7 @@ impl<T: Real> Target<T> for Grid {
     fn score(&mut self, x: &[T], dim: usize, out: &mut [T]) -> Result<(), i32> {
         let three = T::from_f64(3.0);
         for (p, o) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-            let (_, r) = Self::terms(p);
+            let r = Self::responsibilities(p);
             o.iter_mut().zip(p).for_each(|(o, &v)| *o = -v);
             o[0] += three * (r[2] + r[3] - r[0] - r[1]);
             o[1] += three * (r[1] + r[3] - r[0] - r[2]);
