@@ -36,15 +36,19 @@ pub fn cost_scale<T: Real>(
     let total = particles.len() / dim.max(1) * pool;
     let stride = (total / MEDIAN_SAMPLES).max(1);
     let samples = scratch.get_mut(..total.div_ceil(stride)).unwrap_or_default();
-    // Flat index t * stride as (row i, column j), advanced without a division per sample.
-    let (rows_per_stride, columns_per_stride) = (stride / pool, stride % pool);
-    let (mut i, mut j) = (0, 0);
-    for c in samples.iter_mut() {
-        *c = half_sq_dist(row(particles, i, dim), row(proposals, j, dim));
-        (i, j) = (i + rows_per_stride, j + columns_per_stride);
-        if j >= pool {
-            (i, j) = (i + 1, j - pool);
+    // Sample t is flat index t * stride: row by row, the columns from where the previous
+    // row's stride ran over, in steps of the stride (no division per sample).
+    let mut slots = samples.iter_mut();
+    let mut start = 0;
+    for x in rows(particles, dim) {
+        let mut j = start;
+        while j < pool {
+            if let Some(c) = slots.next() {
+                *c = half_sq_dist(x, row(proposals, j, dim));
+            }
+            j += stride;
         }
+        start = j - pool;
     }
     Ok(median(samples).max(T::from_f64(SCALE_FLOOR)))
 }
