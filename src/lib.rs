@@ -77,6 +77,7 @@ pub mod rng;
 mod sampler;
 mod sinkhorn;
 mod target;
+mod turns;
 
 unstable_modules! {
     /// Stage 3-4 (unstable API).

@@ -221,7 +221,7 @@ primitive_real!(
     f64_exp,
     (crate::ln::f64_ln::ln, libm::log),
     libm::sqrt,
-    turns::f64_sin_cos,
+    crate::turns::f64_sin_cos,
     libm::fabs
 );
 
@@ -232,67 +232,9 @@ primitive_real!(
     f32_exp,
     (crate::ln::f32_ln::ln, libm::logf),
     libm::sqrtf,
-    turns::f32_sin_cos,
+    crate::turns::f32_sin_cos,
     libm::fabsf
 );
-
-/// Sine and cosine of a fraction of a turn, `2 pi t` for `t` in `[0, 1)`.
-mod turns {
-    /// `libm`'s, of `2 pi t`.
-    #[inline(always)]
-    pub(super) fn f64_sin_cos(t: f64) -> (f64, f64) {
-        let angle = core::f64::consts::TAU * t;
-        (libm::sin(angle), libm::cos(angle))
-    }
-
-    /// In `f32` arithmetic only: the quadrant from `4 t`, then Taylor polynomials of degree 11
-    /// (sine) and 12 (cosine) on the remaining angle in `[0, pi/2)` (truncation error below
-    /// 3e-8).
-    #[inline(always)]
-    pub(super) fn f32_sin_cos(t: f32) -> (f32, f32) {
-        let scaled = 4.0 * t;
-        // Exact: `t` is a multiple of 2^-24 below 1.
-        let quadrant = scaled as i32;
-        let x = core::f32::consts::FRAC_PI_2 * (scaled - quadrant as f32);
-        let x2 = x * x;
-        // sin x = x (1 - x^2/(2*3) (1 - x^2/(4*5) (1 - ...))), cos likewise from 1; every
-        // factor a multiplication by a constant.
-        let step = |inner: f32, k: f32| 1.0 - x2 * (1.0 / (k * (k + 1.0))) * inner;
-        let sin = x * step(step(step(step(step(1.0, 10.0), 8.0), 6.0), 4.0), 2.0);
-        let cos = step(
-            step(step(step(step(step(1.0, 11.0), 9.0), 7.0), 5.0), 3.0),
-            1.0,
-        );
-        // Quadrants 0 to 3 give (sin, cos), (cos, -sin), (-sin, -cos), (-cos, sin): selects,
-        // not branches, so that loops around this vectorise.
-        let odd = quadrant & 1 == 1;
-        let (first, second) = if odd { (cos, sin) } else { (sin, cos) };
-        let first = if quadrant >= 2 { -first } else { first };
-        let second = if quadrant == 1 || quadrant == 2 {
-            -second
-        } else {
-            second
-        };
-        (first, second)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn f32_turns_match_libm() {
-            let mut worst = 0.0f64;
-            for k in 0..(1 << 16) {
-                let t = (k as f32 + 0.5) / 65536.0;
-                let (s, c) = super::f32_sin_cos(t);
-                let angle = core::f64::consts::TAU * t as f64;
-                worst = worst
-                    .max((s as f64 - libm::sin(angle)).abs())
-                    .max((c as f64 - libm::cos(angle)).abs());
-            }
-            assert!(worst < 4e-7, "largest error {worst:e}");
-        }
-    }
-}
 
 #[cfg(feature = "fast-math")]
 pub use fast::FastF32;

@@ -39,14 +39,9 @@ pub fn fill_normal<T: Real, R: Rng + ?Sized>(rng: &mut R, out: &mut [T]) {
         let (u1, u2) = (uniform(rng), uniform(rng));
         *last = box_muller(u1, u2).0;
     }
-    // The radii first, a pass without calls; then the angles, whose `f64` sine and cosine
-    // are `libm`'s calls (the `f32` ones are polynomials, so that pass vectorises too).
     vectorised!(_FUSED => {
         for pair in out.chunks_exact_mut(2) {
-            pair[0] = radius(pair[0]);
-        }
-        for pair in out.chunks_exact_mut(2) {
-            (pair[0], pair[1]) = turn(pair[0], pair[1]);
+            (pair[0], pair[1]) = box_muller(pair[0], pair[1]);
         }
     });
 }
@@ -54,18 +49,7 @@ pub fn fill_normal<T: Real, R: Rng + ?Sized>(rng: &mut R, out: &mut [T]) {
 /// The Box-Muller pair `r (cos 2 pi u2, sin 2 pi u2)`, `r = sqrt(-2 ln u1)`, of two uniforms.
 #[inline(always)]
 fn box_muller<T: Real>(u1: T, u2: T) -> (T, T) {
-    turn(radius(u1), u2)
-}
-
-/// The Box-Muller radius `sqrt(-2 ln u1)`.
-#[inline(always)]
-fn radius<T: Real>(u1: T) -> T {
-    (T::from_f64(-2.0) * u1.ln()).sqrt()
-}
-
-/// `r (cos 2 pi u2, sin 2 pi u2)`.
-#[inline(always)]
-fn turn<T: Real>(r: T, u2: T) -> (T, T) {
+    let r = (T::from_f64(-2.0) * u1.ln()).sqrt();
     let (sin, cos) = u2.sin_cos_turns();
     (r * cos, r * sin)
 }
