@@ -49,15 +49,18 @@ pub(crate) fn f64_sin_cos(t: f64) -> (f64, f64) {
     let high = (x.to_bits() >> 32) as u32 & 0x7fff_ffff;
     let small = high <= 0x3fe9_21fb;
     // n from the high word, and the remainder in one subtraction of n (pi/2 in two pieces).
-    let quadrant = match () {
-        _ if high <= 0x4002_d97c => 1.0,
-        _ if high <= 0x400f_6a7a => 2.0,
-        _ if high <= 0x4015_fdbc => 3.0,
-        _ => 4.0,
+    let quadrant = if high <= 0x4002_d97c {
+        1.0
+    } else if high <= 0x400f_6a7a {
+        2.0
+    } else if high <= 0x4015_fdbc {
+        3.0
+    } else {
+        4.0
     };
     let z = x - quadrant * PIO2[0].0;
-    let quick = (z - quadrant * PIO2[0].1, z);
-    let quick = (quick.0, (quick.1 - quick.0) - quadrant * PIO2[0].1);
+    let y0 = z - quadrant * PIO2[0].1;
+    let quick = (y0, (z - y0) - quadrant * PIO2[0].1);
     // Near a multiple of pi/2 (where the subtraction cancels), n rounded and up to three rounds.
     let near = (high <= 0x400f_6a7a && high & 0xf_ffff == 0x9_21fb)
         || high == 0x4012_d97c
@@ -68,9 +71,9 @@ pub(crate) fn f64_sin_cos(t: f64) -> (f64, f64) {
     let lost = |y: f64| (high >> 20) as i32 - exponent(y);
     let (mut r, mut w) = (x - rounded * PIO2[0].0, rounded * PIO2[0].1);
     let mut y0 = r - w;
-    for (round, (piece, tail)) in PIO2.iter().enumerate().skip(1) {
-        // libm's second round when more than 16 bits cancelled, its third beyond 49.
-        let needed = lost(y0) > if round == 1 { 16 } else { 49 };
+    // libm's second round when more than 16 bits cancelled, its third beyond 49.
+    for (&(piece, tail), bits) in PIO2[1..].iter().zip([16, 49]) {
+        let needed = lost(y0) > bits;
         let t = r;
         let w_next = rounded * piece;
         let r_next = t - w_next;
@@ -83,10 +86,12 @@ pub(crate) fn f64_sin_cos(t: f64) -> (f64, f64) {
         };
     }
     let medium = (y0, (r - y0) - w);
-    let (n, (y0, y1)) = match () {
-        _ if small => (0.0, (x, 0.0)),
-        _ if near => (rounded, medium),
-        _ => (quadrant, quick),
+    let (n, (y0, y1)) = if small {
+        (0.0, (x, 0.0))
+    } else if near {
+        (rounded, medium)
+    } else {
+        (quadrant, quick)
     };
     // libm's k_sin (its form for y = 0 when x is small) and k_cos of y0 + y1.
     let z = y0 * y0;
@@ -173,7 +178,9 @@ mod tests {
             (1..200_000u64).flat_map(move |k| [c + k as f64 * 2e-12, c - k as f64 * 2e-12])
         });
         let uniforms = (0..1 << 16).map(|k| (f64::from(k) + 0.5) / 65536.0);
-        let all = spread.chain(edges).chain(close).chain(uniforms);
+        // The smallest uniforms, 2^-53 up: libm's sine returns x below 2^-26, its cosine 1.
+        let tiny = (1..=53).map(|k| 0.5f64.powi(k));
+        let all = spread.chain(edges).chain(close).chain(uniforms).chain(tiny);
         for t in all.filter(|t| (0.0..1.0).contains(t)) {
             let angle = core::f64::consts::TAU * t;
             let (sin, cos) = f64_sin_cos(t);
