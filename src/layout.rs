@@ -155,25 +155,26 @@ layout! {
         /// The cost subsample of the median, then the kernel `K` of the plan
         /// `alpha_i K_ij beta_j` (the log solver: the normalised cost, then the plan) (N, P).
         kernel: Matrix,
-        /// Proposal pool (P, d).
+        /// Proposal pool (P, d); once the particles have moved, the mutation's scores at the
+        /// current points (N, d) in its first `N d` values.
         proposals: Pool,
         /// Scaled column potential `v = g / eps` (P), the warm start.
         v: Proposals,
         /// `log pi` of the proposals, then the column scalings `beta` (P).
         log_pi: Proposals,
-        /// Normalised log-weights `log b` (P).
+        /// Normalised log-weights `log b` (P); once the particles have moved, the mutation's
+        /// `log pi` at its proposals (N) in its first `N` values.
         log_b: Proposals,
         /// Sinkhorn column sums, one partial per block of rows, or log-sum-exp scratch
         /// (BLOCKS, P).
         col_sums: Partials,
-        /// Proposal means (N, d); stage 7's proposed points.
+        /// Proposal means (N, d); the rounded update's row scratch (first `N` values); stage 7's
+        /// proposed points.
         means: Points,
         /// Scores at the particles (N, d); the mutation reuses it for the proposals' scores.
         scores: Points,
         /// Positions after update and mutation, copied out on success (N, d).
         next: Points,
-        /// Scores at the current points during mutation (N, d).
-        mutation_score: Points,
         /// `log a_i = -ln N` (N).
         log_a: Particles,
         /// Scaled row potential `u = f / eps` (N), the warm start.
@@ -181,8 +182,6 @@ layout! {
         /// Row scalings `alpha` (the log solver: row scratch); stage 7's `log pi` at the
         /// current points (N).
         alpha: Particles,
-        /// `log pi` at the mutation proposals (N).
-        mutation_log_pi_proposal: Particles,
     }
 
     /// The preconditioner's state and scratch (stage 0).

@@ -40,16 +40,16 @@ pub struct StepStats<T> {
 
 /// Values of caller memory a [`Workspace`] of this shape needs, `None` if a size is zero or it
 /// overflows. It is the sum, over the buffers of the workspace's layout table, of their
-/// lengths: with `P = N M`, `N P + P (d + 3 + B) + N (5 d + 4) + 2 d^2 + 3 d + 1`, so the
+/// lengths: with `P = N M`, `N P + P (d + 3 + B) + N (4 d + 3) + 2 d^2 + 3 d + 1`, so the
 /// `N x P` kernel dominates; `B` = 1, or 8 with the `parallel` feature (one partial column sum
 /// per block of rows). The figures below are without `parallel`.
 ///
 /// ```
 /// use entropic_transport::{workspace_len, Shape};
-/// // The microcontroller example: N = 32, M = 4, d = 2 in f32 is 21 308 bytes.
-/// assert_eq!(workspace_len(&Shape::new(32, 4, 2)), Some(5327));
+/// // The microcontroller example: N = 32, M = 4, d = 2 in f32 is 20 924 bytes.
+/// assert_eq!(workspace_len(&Shape::new(32, 4, 2)), Some(5231));
 /// // The authors' default size: N = 100, M = 25, d = 2.
-/// assert_eq!(workspace_len(&Shape::new(100, 25, 2)), Some(266_415));
+/// assert_eq!(workspace_len(&Shape::new(100, 25, 2)), Some(266_115));
 /// assert_eq!(workspace_len(&Shape::new(0, 4, 2)), None);
 /// ```
 pub fn workspace_len(shape: &Shape) -> Option<usize> {
@@ -287,12 +287,14 @@ impl<T: Real> Stages<'_, T> {
         // 7. Mutate.
         let steps = config.mutation.steps.count(d);
         let acceptance_rate = if steps > 0 {
+            // The pool and the weights are spent once the particles have moved.
+            let n = particles.len() / d.max(1);
             let buffers = MutationBuffers {
                 proposal: self.means,
-                score: self.mutation_score,
+                score: split_mut(self.proposals, n * d).0,
                 score_proposal: self.scores,
                 log_pi: self.alpha,
-                log_pi_proposal: self.mutation_log_pi_proposal,
+                log_pi_proposal: split_mut(self.log_b, n).0,
             };
             let h = config.mutation.step_size;
             mutate(self.next, d, steps, h, target, buffers, rng)?
@@ -375,7 +377,7 @@ impl<T: Real> Stages<'_, T> {
         // Buffers whose contents are spent by now (the mutation rewrites its own before it
         // reads them).
         let scratch = Scratch {
-            rows: [&mut *self.alpha, &mut *self.mutation_log_pi_proposal],
+            rows: [&mut *self.alpha, &mut *self.means],
             cols: [&mut *self.col_sums, &mut *self.log_b],
         };
         update(
