@@ -98,15 +98,68 @@ pub fn sum<T: Real>(x: &[T]) -> T {
 /// when `FUSED`).
 #[inline(always)]
 pub fn dot<T: Real, const FUSED: bool>(x: &[T], y: &[T]) -> T {
+    let head = dot_lanes::<T, FUSED>(x, y)
+        .into_iter()
+        .fold(T::ZERO, |s, a| s + a);
+    dot_tail::<T, FUSED>(head, x, y)
+}
+
+/// The [`dot`] products of four rows `x` with `y`, each rounded exactly as [`dot`] rounds it:
+/// the same accumulators, reduced in the same order, but the four reductions transposed into
+/// one 4-wide addition per accumulator, so that their latencies overlap (for a short row the
+/// sequential reduction is most of a [`dot`]).
+#[inline(always)]
+pub fn dot4<T: Real, const FUSED: bool>(x: [&[T]; 4], y: &[T]) -> [T; 4] {
+    // Not `x.map(..)`: a closure would not be inlined into the caller's vector context.
+    let [x0, x1, x2, x3] = x;
+    let lanes = [
+        dot_lanes::<T, FUSED>(x0, y),
+        dot_lanes::<T, FUSED>(x1, y),
+        dot_lanes::<T, FUSED>(x2, y),
+        dot_lanes::<T, FUSED>(x3, y),
+    ];
+    // Accumulator `k` of the four rows side by side.
+    let mut by_lane = [[T::ZERO; 4]; LANES];
+    for (r, lanes) in lanes.iter().enumerate() {
+        for (column, &value) in by_lane.iter_mut().zip(lanes) {
+            if let Some(slot) = column.get_mut(r) {
+                *slot = value;
+            }
+        }
+    }
+    let mut heads = [T::ZERO; 4];
+    for column in by_lane {
+        for (head, value) in heads.iter_mut().zip(column) {
+            *head += value;
+        }
+    }
+    let mut out = [T::ZERO; 4];
+    for ((out, head), x) in out.iter_mut().zip(heads).zip(x) {
+        *out = dot_tail::<T, FUSED>(head, x, y);
+    }
+    out
+}
+
+/// The [`LANES`] accumulators of [`dot`] over the whole chunks of `x` and `y`.
+#[inline(always)]
+fn dot_lanes<T: Real, const FUSED: bool>(x: &[T], y: &[T]) -> [T; LANES] {
     let mut acc = [T::ZERO; LANES];
-    let (xs, ys) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
-    for (a, b) in xs.zip(ys) {
+    for (a, b) in x.chunks_exact(LANES).zip(y.chunks_exact(LANES)) {
         for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
             *s = a.mul_add::<FUSED>(b, *s);
         }
     }
-    let head = acc.into_iter().fold(T::ZERO, |s, a| s + a);
+    acc
+}
+
+/// `head`, the reduced accumulators of [`dot`], with the products of the tails of `x` and `y`
+/// (past their whole chunks) added one by one.
+#[inline(always)]
+fn dot_tail<T: Real, const FUSED: bool>(head: T, x: &[T], y: &[T]) -> T {
+    let (x_tail, y_tail) = (
+        x.chunks_exact(LANES).remainder(),
+        y.chunks_exact(LANES).remainder(),
+    );
     x_tail
         .iter()
         .zip(y_tail)
@@ -181,4 +234,31 @@ pub(crate) fn split_mut<T>(x: &mut [T], mid: usize) -> (&mut [T], &mut [T]) {
 #[inline(always)]
 pub(crate) fn copy<T: Copy>(dst: &mut [T], src: &[T]) {
     dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::rng::{uniform, DefaultRng};
+    use rand_core::SeedableRng;
+
+    /// `dot4` gives [`dot`]'s bits for every row, fused or not, for rows with and without a
+    /// tail, shorter than one chunk, and empty.
+    #[test]
+    fn dot4_rounds_as_four_dots() {
+        let mut rng = DefaultRng::seed_from_u64(4);
+        for len in [0, 1, 7, LANES, LANES + 5, 3 * LANES, 2500] {
+            let mut draw = |n: usize| -> std::vec::Vec<f32> {
+                (0..n).map(|_| uniform::<f32, _>(&mut rng) * 2.0 - 0.7).collect()
+            };
+            let (rows, y) = ([draw(len), draw(len), draw(len), draw(len)], draw(len));
+            let x = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+            let (plain, fused) = (dot4::<f32, false>(x, &y), dot4::<f32, true>(x, &y));
+            for (r, row) in x.iter().enumerate() {
+                assert_eq!(plain[r].to_bits(), dot::<f32, false>(row, &y).to_bits());
+                assert_eq!(fused[r].to_bits(), dot::<f32, true>(row, &y).to_bits());
+            }
+        }
+    }
 }

@@ -18,7 +18,7 @@
 use super::{SinkhornParams, SinkhornStats};
 use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
 use crate::cost::{half_sq_dist, half_sq_dists, half_sq_dists_with};
-use crate::vector::{axpy, axpy4, dot, larger, max, row, rows, rows_mut, vectorised};
+use crate::vector::{axpy, axpy4, dot, dot4, larger, max, row, rows, rows_mut, vectorised};
 use crate::Real;
 
 /// The buffers of the scaling solver.
@@ -668,8 +668,9 @@ fn sweep<T: Real>(
 }
 
 /// [`sweep`] over one block of rows into its column sums `col` (p). Rows go four at a time:
-/// their four scalings, then one pass adding the four rows into `col` ([`axpy4`]), which
-/// rounds as row after row does and loads and stores `col` a quarter as often.
+/// their four scalings from their dot products reduced side by side ([`dot4`]), then one pass
+/// adding the four rows into `col` ([`axpy4`]); both round as row after row does, and `col` is
+/// loaded and stored a quarter as often.
 #[inline(always)]
 fn sweep_rows<T: Real, const FUSED: bool>(
     matrix: &[T],
@@ -687,9 +688,10 @@ fn sweep_rows<T: Real, const FUSED: bool>(
     for (alpha4, la4) in alpha.chunks_exact_mut(4).zip(log_a.chunks_exact(4)) {
         let mut next = || all.next().unwrap_or_default();
         let x = [next(), next(), next(), next()];
+        let sums = dot4::<T, FUSED>(x, beta);
         let mut a = [T::ZERO; 4];
-        for ((a_i, &la), row) in a.iter_mut().zip(la4).zip(x) {
-            *a_i = row_scaling::<T, FUSED>(row, half_steps.mass(la), beta, bounds, &mut clamped);
+        for ((a_i, &la), s) in a.iter_mut().zip(la4).zip(sums) {
+            *a_i = row_scaling(half_steps.mass(la), s, bounds, &mut clamped);
         }
         alpha4
             .iter_mut()
@@ -702,26 +704,21 @@ fn sweep_rows<T: Real, const FUSED: bool>(
         .zip(alpha.iter_mut().skip(done))
         .zip(log_a.iter().skip(done))
     {
-        *alpha_i = row_scaling::<T, FUSED>(row, half_steps.mass(la), beta, bounds, &mut clamped);
+        let s = dot::<T, FUSED>(row, beta);
+        *alpha_i = row_scaling(half_steps.mass(la), s, bounds, &mut clamped);
         axpy::<T, FUSED>(col, *alpha_i, row);
     }
     clamped
 }
 
-/// The row half-step for one row of mass `a`: `alpha_i = a / (K beta)_i` (0 for zero mass),
-/// bounded; sets `clamped` if it left `[1/tau, tau]`.
+/// The row half-step for one row of mass `a` and sum `s = (K beta)_i`: `alpha_i = a / s` (0 for
+/// zero mass), bounded; sets `clamped` if it left `[1/tau, tau]`.
 #[inline(always)]
-fn row_scaling<T: Real, const FUSED: bool>(
-    row: &[T],
-    a: T,
-    beta: &[T],
-    bounds: &Bounds<T>,
-    clamped: &mut bool,
-) -> T {
+fn row_scaling<T: Real>(a: T, s: T, bounds: &Bounds<T>, clamped: &mut bool) -> T {
     if a == T::ZERO {
         T::ZERO
     } else {
-        bounds.bound(a / dot::<T, FUSED>(row, beta), clamped)
+        bounds.bound(a / s, clamped)
     }
 }
 
@@ -781,7 +778,8 @@ mod tests {
         let mut clamped = false;
         col.fill(0.0);
         for ((row, alpha_i), &la) in rows(matrix, beta.len()).zip(alpha.iter_mut()).zip(log_a) {
-            *alpha_i = row_scaling::<f64, false>(row, Real::exp(la), beta, &bounds, &mut clamped);
+            let s = dot::<f64, false>(row, beta);
+            *alpha_i = row_scaling(Real::exp(la), s, &bounds, &mut clamped);
             axpy::<f64, false>(col, *alpha_i, row);
         }
     }
