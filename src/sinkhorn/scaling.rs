@@ -18,7 +18,9 @@
 use super::{SinkhornParams, SinkhornStats};
 use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
 use crate::cost::{half_sq_dist, half_sq_dists, half_sq_dists_with};
-use crate::vector::{axpy, axpy4, dot, dot4, larger, max, row, rows, rows_mut, vectorised};
+use crate::vector::{
+    axpy, axpy4, dot, dot4, larger, max, row, rows, rows_mut, vectorised, SPLIT_SUMS,
+};
 use crate::Real;
 
 /// The buffers of the scaling solver.
@@ -180,7 +182,9 @@ impl<T: Real> Bounds<T> {
     /// `x` limited to `[1/tau^3, tau^3]`; sets `flag` if `x` is outside `[1/tau, tau]`.
     #[inline(always)]
     fn bound(&self, x: T, flag: &mut bool) -> T {
-        *flag |= !(x >= self.inv_tau && x <= self.tau);
+        // `&`, not `&&`: no branch, so that the column step vectorises.
+        let inside = (x >= self.inv_tau) & (x <= self.tau);
+        *flag |= !inside;
         x.max(self.inv_reach).min(self.reach)
     }
 }
@@ -722,44 +726,60 @@ fn row_scaling<T: Real>(a: T, s: T, bounds: &Bounds<T>, clamped: &mut bool) -> T
     }
 }
 
-/// The column half-step from the column sums `col` (p): the new `beta` (clamped to
-/// `[1/tau, tau]`) and the L1 change of column mass `sum_j c_j |beta_new - beta_old|`. Returns
-/// the change and whether a scaling was clamped. An unbalanced column whose kernel column
-/// underflowed (`c_j = 0`) carries no mass whatever its scaling, and keeps it.
+/// The column half-step from the column sums, the first `p` values of `col`: the new `beta`
+/// (clamped to `[1/tau, tau]`) and the L1 change of column mass `sum_j c_j |beta_new -
+/// beta_old|`, added in column order. Returns the change and whether a scaling was clamped. An
+/// unbalanced column whose kernel column underflowed (`c_j = 0`) carries no mass whatever its
+/// scaling, and keeps it.
+///
+/// With vector units ([`SPLIT_SUMS`]) the terms replace the column sums in one pass and are
+/// added in a second: a sum carried through the pass would chain every column to the previous
+/// one's addition and keep the balanced pass from vectorising.
 #[inline(always)]
 fn column_step<T: Real, const FUSED: bool>(
-    col: &[T],
+    col: &mut [T],
     b: &[T],
     v: &[T],
     lambda: T,
     beta: &mut [T],
     bounds: &Bounds<T>,
 ) -> (T, bool) {
-    let mut clamped = false;
-    let mut change = T::ZERO;
+    let col = col.get_mut(..b.len()).unwrap_or_default();
+    let (mut change, mut clamped) = (T::ZERO, false);
+    let mut record = |c: &mut T, term: T| {
+        if SPLIT_SUMS {
+            *c = term;
+        } else {
+            change += term;
+        }
+    };
     if lambda == T::ONE {
         // Balanced: branch-free, so it vectorises; zero mass gives `beta = 0`.
-        for ((beta_j, &c), &b_j) in beta.iter_mut().zip(col).zip(b) {
+        for ((beta_j, c), &b_j) in beta.iter_mut().zip(col.iter_mut()).zip(b) {
             let mut out = false;
-            let bounded = bounds.bound(b_j / c, &mut out);
+            let bounded = bounds.bound(b_j / *c, &mut out);
             let new = if b_j > T::ZERO { bounded } else { T::ZERO };
-            clamped |= b_j > T::ZERO && out;
-            change += c * (new - *beta_j).abs();
+            clamped |= (b_j > T::ZERO) & out;
+            record(c, *c * (new - *beta_j).abs());
             *beta_j = new;
         }
-        return (change, clamped);
+    } else {
+        for ((beta_j, c), (&b_j, &v_j)) in beta.iter_mut().zip(col.iter_mut()).zip(b.iter().zip(v))
+        {
+            let new = if b_j <= T::ZERO {
+                T::ZERO
+            } else if *c == T::ZERO {
+                *beta_j
+            } else {
+                let x = (lambda * (b_j / *c).ln() + (lambda - T::ONE) * v_j).exp();
+                bounds.bound(x, &mut clamped)
+            };
+            record(c, *c * (new - *beta_j).abs());
+            *beta_j = new;
+        }
     }
-    for ((beta_j, &c), (&b_j, &v_j)) in beta.iter_mut().zip(col).zip(b.iter().zip(v)) {
-        let new = if b_j <= T::ZERO {
-            T::ZERO
-        } else if c == T::ZERO {
-            *beta_j
-        } else {
-            let x = (lambda * (b_j / c).ln() + (lambda - T::ONE) * v_j).exp();
-            bounds.bound(x, &mut clamped)
-        };
-        change += c * (new - *beta_j).abs();
-        *beta_j = new;
+    if SPLIT_SUMS {
+        change = col.iter().fold(T::ZERO, |sum, &term| sum + term);
     }
     (change, clamped)
 }
