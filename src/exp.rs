@@ -57,12 +57,38 @@ pub mod f64_exp {
     /// `e^x`.
     #[inline(always)]
     pub fn exp<const FUSED: bool>(x: f64) -> f64 {
+        let y = scaled::<FUSED>(x.clamp(LO, HI)); // NaN stays NaN and propagates to the result
+        if x < LO {
+            0.0
+        } else if x > HI {
+            f64::INFINITY
+        } else {
+            y
+        }
+    }
+
+    /// `e^x` for `x <= 709`, bit for bit as [`exp`]; above, the result is unspecified. For
+    /// arguments that cannot overflow (the kernel's are shifted to at most half the exponent
+    /// range), it spares [`exp`]'s clamp and overflow select.
+    #[inline(always)]
+    pub fn exp_up_to_max<const FUSED: bool>(x: f64) -> f64 {
+        // Below LO the result is replaced by 0, so whatever `scaled` computes there is discarded.
+        let y = scaled::<FUSED>(x);
+        if x < LO {
+            0.0
+        } else {
+            y
+        }
+    }
+
+    /// `e^x` for `x` in `[LO, HI]`: `x = n ln2 + r`, the polynomial in `r`, times `2^n`.
+    #[inline(always)]
+    fn scaled<const FUSED: bool>(x: f64) -> f64 {
         // Adding 1.5 * 2^52 rounds to an integer held in the low mantissa bits.
         const SHIFT: f64 = 1.5 * (1u64 << 52) as f64;
-        let xc = x.clamp(LO, HI); // NaN stays NaN and propagates to the result
-        let t = fma::<FUSED>(xc, core::f64::consts::LOG2_E, SHIFT);
+        let t = fma::<FUSED>(x, core::f64::consts::LOG2_E, SHIFT);
         let n = t - SHIFT;
-        let r = fma::<FUSED>(-n, LN2_LO, fma::<FUSED>(-n, LN2_HI, xc));
+        let r = fma::<FUSED>(-n, LN2_LO, fma::<FUSED>(-n, LN2_HI, x));
         let (r2, r4) = (r * r, (r * r) * (r * r));
         let pair = |k: usize| fma::<FUSED>(C[k + 1], r, C[k]);
         let low = fma::<FUSED>(
@@ -78,14 +104,7 @@ pub mod f64_exp {
         let p = fma::<FUSED>(high, r4 * r4, low);
         // The low bits of t hold n; shifted into the exponent field they give 2^n.
         let scale = f64::from_bits((t.to_bits() << 52).wrapping_add(1023 << 52));
-        let y = p * scale;
-        if x < LO {
-            0.0
-        } else if x > HI {
-            f64::INFINITY
-        } else {
-            y
-        }
+        p * scale
     }
 }
 
@@ -117,20 +136,7 @@ pub mod f32_exp {
     /// `e^x`.
     #[inline(always)]
     pub fn exp<const FUSED: bool>(x: f32) -> f32 {
-        // Adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits.
-        const SHIFT: f32 = 1.5 * (1u32 << 23) as f32;
-        let xc = x.clamp(LO, HI); // NaN stays NaN and propagates to the result
-        let t = fma::<FUSED>(xc, core::f32::consts::LOG2_E, SHIFT);
-        let n = t - SHIFT;
-        let r = fma::<FUSED>(-n, LN2_LO, fma::<FUSED>(-n, LN2_HI, xc));
-        let r2 = r * r;
-        let pair = |k: usize| fma::<FUSED>(C[k + 1], r, C[k]);
-        let low = fma::<FUSED>(pair(2), r2, pair(0));
-        let high = fma::<FUSED>(pair(6), r2, pair(4));
-        let p = fma::<FUSED>(high, r2 * r2, low);
-        // The low bits of t hold n; shifted into the exponent field they give 2^n.
-        let scale = f32::from_bits((t.to_bits() << 23).wrapping_add(127 << 23));
-        let y = p * scale;
+        let y = scaled::<FUSED>(x.clamp(LO, HI)); // NaN stays NaN and propagates to the result
         if x < LO {
             0.0
         } else if x > HI {
@@ -138,6 +144,38 @@ pub mod f32_exp {
         } else {
             y
         }
+    }
+
+    /// `e^x` for `x <= 88`, bit for bit as [`exp`]; above, the result is unspecified. For
+    /// arguments that cannot overflow (the kernel's are shifted to at most half the exponent
+    /// range), it spares [`exp`]'s clamp and overflow select.
+    #[inline(always)]
+    pub fn exp_up_to_max<const FUSED: bool>(x: f32) -> f32 {
+        // Below LO the result is replaced by 0, so whatever `scaled` computes there is discarded.
+        let y = scaled::<FUSED>(x);
+        if x < LO {
+            0.0
+        } else {
+            y
+        }
+    }
+
+    /// `e^x` for `x` in `[LO, HI]`: `x = n ln2 + r`, the polynomial in `r`, times `2^n`.
+    #[inline(always)]
+    fn scaled<const FUSED: bool>(x: f32) -> f32 {
+        // Adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits.
+        const SHIFT: f32 = 1.5 * (1u32 << 23) as f32;
+        let t = fma::<FUSED>(x, core::f32::consts::LOG2_E, SHIFT);
+        let n = t - SHIFT;
+        let r = fma::<FUSED>(-n, LN2_LO, fma::<FUSED>(-n, LN2_HI, x));
+        let r2 = r * r;
+        let pair = |k: usize| fma::<FUSED>(C[k + 1], r, C[k]);
+        let low = fma::<FUSED>(pair(2), r2, pair(0));
+        let high = fma::<FUSED>(pair(6), r2, pair(4));
+        let p = fma::<FUSED>(high, r2 * r2, low);
+        // The low bits of t hold n; shifted into the exponent field they give 2^n.
+        let scale = f32::from_bits((t.to_bits() << 23).wrapping_add(127 << 23));
+        p * scale
     }
 }
 
@@ -183,6 +221,32 @@ mod tests {
             });
             assert!(err < 3e-7, "{name}: max relative error {err:e}");
         }
+    }
+
+    /// `exp_up_to_max` is `exp` bit for bit wherever it is defined, underflow and NaN included.
+    #[test]
+    fn up_to_max_is_exp() {
+        let steps = 100_000;
+        for i in 0..=steps {
+            let x = -1000.0 + 1709.0 * i as f64 / steps as f64;
+            for fused in [false, true] {
+                let (got, want) = match fused {
+                    false => (f64_exp::exp_up_to_max::<false>(x), exp_f64(x)),
+                    true => (f64_exp::exp_up_to_max::<true>(x), f64_exp::exp::<true>(x)),
+                };
+                assert_eq!(got.to_bits(), want.to_bits(), "f64 at {x}");
+                let x = (x / 8.1) as f32; // -123 to 87.5
+                let (got, want) = match fused {
+                    false => (f32_exp::exp_up_to_max::<false>(x), exp_f32(x)),
+                    true => (f32_exp::exp_up_to_max::<true>(x), f32_exp::exp::<true>(x)),
+                };
+                assert_eq!(got.to_bits(), want.to_bits(), "f32 at {x}");
+            }
+        }
+        assert_eq!(f64_exp::exp_up_to_max::<false>(f64::NEG_INFINITY), 0.0);
+        assert_eq!(f32_exp::exp_up_to_max::<false>(f32::NEG_INFINITY), 0.0);
+        assert!(f64_exp::exp_up_to_max::<false>(f64::NAN).is_nan());
+        assert!(f32_exp::exp_up_to_max::<false>(f32::NAN).is_nan());
     }
 
     #[test]
