@@ -48,9 +48,10 @@ pub(crate) use vectorised;
 /// a microcontroller's FPU registers hold without spilling.
 pub const LANES: usize = if cfg!(feature = "std") { 32 } else { 8 };
 
-/// Whether a pass that also sums its results in order stores them and sums them in a second
-/// pass: on hosts (`std`), so that the first pass vectorises; not on a microcontroller, which has
-/// no vector unit for it and would only pay for the extra pass.
+/// Whether a pass that also sums its results stores them and sums them in a second pass, in
+/// [`LANES`] accumulators: on hosts (`std`), so that the first pass vectorises and the sum is not
+/// one chain of dependent additions; not on a microcontroller, which has no vector unit for it
+/// and would only pay for the extra pass.
 pub(crate) const SPLIT_SUMS: bool = cfg!(feature = "std");
 
 /// Replaces `x_j` by `exp(x_j - max)` and returns `LSE_j(x_j) = max + ln sum_j exp(x_j - max)`;

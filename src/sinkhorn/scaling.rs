@@ -19,7 +19,7 @@ use super::{SinkhornParams, SinkhornStats};
 use crate::blocks::{for_blocks, max_partials, sum_partials, Partials, Rows, RowsRef};
 use crate::cost::{half_sq_dist, half_sq_dists, half_sq_dists_with};
 use crate::vector::{
-    axpy, axpy4, dot, dot4, larger, max, row, rows, rows_mut, vectorised, SPLIT_SUMS,
+    axpy, axpy4, dot, dot4, larger, max, row, rows, rows_mut, sum, vectorised, SPLIT_SUMS,
 };
 use crate::Real;
 
@@ -728,13 +728,15 @@ fn row_scaling<T: Real>(a: T, s: T, bounds: &Bounds<T>, clamped: &mut bool) -> T
 
 /// The column half-step from the column sums, the first `p` values of `col`: the new `beta`
 /// (clamped to `[1/tau, tau]`) and the L1 change of column mass `sum_j c_j |beta_new -
-/// beta_old|`, added in column order. Returns the change and whether a scaling was clamped. An
-/// unbalanced column whose kernel column underflowed (`c_j = 0`) carries no mass whatever its
-/// scaling, and keeps it.
+/// beta_old|`. Returns the change and whether a scaling was clamped. An unbalanced column whose
+/// kernel column underflowed (`c_j = 0`) carries no mass whatever its scaling, and keeps it.
 ///
 /// With vector units ([`SPLIT_SUMS`]) the terms replace the column sums in one pass and are
-/// added in a second: a sum carried through the pass would chain every column to the previous
-/// one's addition and keep the balanced pass from vectorising.
+/// added in a second, in [`LANES`](crate::vector::LANES) accumulators ([`sum`]): a sum
+/// carried through the pass would chain every column to the previous one's addition and keep
+/// the balanced pass from vectorising. Without, they are added in column order as they are
+/// computed. The change only decides when to stop, so the order only matters where it lands
+/// within rounding of the tolerance.
 #[inline(always)]
 fn column_step<T: Real, const FUSED: bool>(
     col: &mut [T],
@@ -779,7 +781,7 @@ fn column_step<T: Real, const FUSED: bool>(
         }
     }
     if SPLIT_SUMS {
-        change = col.iter().fold(T::ZERO, |sum, &term| sum + term);
+        change = sum(col);
     }
     (change, clamped)
 }
